@@ -1,0 +1,63 @@
+"""Configs: TOML files merged over configs/default.toml, then CLI overrides."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "default.toml"
+PRESETS = CONFIG_DIR / "presets.toml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def merge(base: dict, override: dict, where: str = "") -> dict:
+    """Deep-merge `override` into a copy of `base`; unknown keys are an error (typos)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if key not in out:
+            raise ConfigError(f"unknown config key '{where}{key}' (known: {', '.join(sorted(out))})")
+        if isinstance(out[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key '{where}{key}' must be a table")
+            out[key] = merge(out[key], value, f"{where}{key}.")
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> dict:
+    config = read_toml(DEFAULT_CONFIG)
+    if path is not None:
+        config = merge(config, read_toml(path))
+    return merge(config, overrides or {})
+
+
+def load_preset(name: str) -> dict:
+    presets = read_toml(PRESETS)
+    if name not in presets:
+        raise ConfigError(f"unknown preset '{name}' (known: {', '.join(presets)})")
+    return presets[name]
+
+
+def save_json(data: dict, path: str | Path) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,1 @@
+"""Data sets: CelebA on disk and the built-in synthetic faces."""

@@ -1,0 +1,68 @@
+"""Loss functions: small, pure, each with its formula. Inputs are tensors; outputs scalars.
+
+Notation: D(x, c) is the discriminator's realness logit for image x with
+attributes c, f(x) its attribute logits, G(x, c) the generator, y in {-1,+1}^K
+labels, c in [-1,1]^K requested attributes (0 = keep).
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+
+def pixel_l1(output, target):
+    # L_pix = E |G(x, c) - x|_1   (deep-makeover's "stay close to the input" term)
+    return ops.mean(ops.abs(output - target))
+
+
+def d_hinge(real_logits, fake_logits, wrong_logits=None):
+    # L_D = E[max(0, 1 - D(x, y))] + E[max(0, 1 + D(G(x, c), c))]          (hinge, Lim & Ye 2017)
+    # matching-aware (GAN-INT-CLS / T2F): a real image with wrong attributes is fake too,
+    # L_D = E[max(0, 1 - D(x, y))] + 1/2 (E[max(0, 1 + D(x, y'))] + E[max(0, 1 + D(G(x, c), c))])
+    real = ops.mean(ops.relu(1.0 - real_logits))
+    fake = ops.mean(ops.relu(1.0 + fake_logits))
+    if wrong_logits is None:
+        return real + fake
+    return real + 0.5 * (fake + ops.mean(ops.relu(1.0 + wrong_logits)))
+
+
+def g_hinge(fake_logits):
+    # L_G_adv = -E[D(G(x, c), c)]
+    return -ops.mean(fake_logits)
+
+
+def attribute_bce(logits, targets):
+    # StarGAN's classification loss over the attributes that are specified:
+    # L_cls = sum_k m_k * BCE(sigmoid(f_k(x)), (t_k + 1) / 2) / sum_k m_k,  m_k = [t_k != 0]
+    # BCE in logit form: softplus(l) - l * p, for numerical stability.
+    p = (targets + 1.0) / 2.0
+    mask = ops.cast(ops.not_equal(targets, 0.0), logits.dtype)
+    per = (ops.softplus(logits) - logits * p) * mask
+    return ops.sum(per) / ops.maximum(ops.sum(mask), 1.0)
+
+
+def cycle_l1(reconstruction, original):
+    # L_cyc = E |G(G(x, c), c_back) - x|_1   (StarGAN / CycleGAN reconstruction)
+    return ops.mean(ops.abs(reconstruction - original))
+
+
+def r1_penalty(real_logit_grads):
+    # R1 = 1/2 E[ ||grad_x D(x, y)||^2 ]   (Mescheder et al. 2018), grads w.r.t. real images
+    return 0.5 * ops.mean(ops.sum(ops.square(real_logit_grads), axis=(1, 2, 3)))
+
+
+def drift_penalty(real_logits):
+    # L_drift = E[D(x, y)^2]: keeps the critic's output near 0 (Karras et al. 2018, used by T2F)
+    return ops.mean(ops.square(real_logits))
+
+
+def kl_standard_normal(mean, log_var):
+    # KL(N(mu, sigma^2) || N(0, I)) = 1/2 sum(mu^2 + sigma^2 - log sigma^2 - 1)   (StackGAN's CA)
+    return 0.5 * ops.mean(ops.sum(ops.square(mean) + ops.exp(log_var) - log_var - 1.0, axis=-1))
+
+
+def anneal(step, start, length):
+    # a(t) = clip((t - start) / length, 0, 1): 0 = pixel L1 only, 1 = fully adversarial
+    if length <= 0:
+        return ops.cast(step >= start, "float32")
+    return ops.clip((ops.cast(step, "float32") - start) / float(length), 0.0, 1.0)

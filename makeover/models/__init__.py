@@ -1,0 +1,1 @@
+"""Keras models: the identity-initialised generator, the discriminator, the GAN."""

@@ -1,0 +1,167 @@
+"""The makeover GAN: a keras.Model whose train_step updates G and D together.
+
+Each step sees two independent real streams: `src` (images to edit) and `real`
+(examples of what edited images should look like: the target domain in
+source->target mode, any image in multi-attribute mode).
+
+- Target attributes c: in source->target mode the target expression's vector;
+  in multi-attribute mode the labels of the `real` images with each attribute
+  dropped to 0 ("keep") with probability `keep_prob` (attribute dropout).
+- D judges three pairs in one batched call: (real, its labels) = real,
+  (src, real labels) = wrong pairing, fake (matching-aware, GAN-INT-CLS), and
+  (G(src, c), c_eff) = fake, where c_eff fills c's zeros with src's labels.
+- G's loss is annealed from pixel L1 alone towards adversarial +
+  classification (deep-makeover); the cycle term holds throughout.
+
+Randomness inside the step is stateless and keyed on (seed, step), so a
+resumed run draws exactly what the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+import tensorflow as tf
+
+from makeover import losses
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    pixel_start: float = 10.0   # pixel L1 weight at the start of annealing
+    pixel_end: float = 1.0      # ... and once fully adversarial
+    adversarial: float = 1.0
+    g_classification: float = 1.0
+    d_classification: float = 1.0
+    cycle: float = 5.0
+    r1_gamma: float = 1.0
+    drift: float = 0.001
+    anneal_start: int = 50
+    anneal_steps: int = 200
+    keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
+
+
+LOG_KEYS = ("g_loss", "d_loss", "pixel", "g_adv", "g_cls", "cycle", "d_adv", "d_cls", "r1",
+            "drift", "anneal", "w_pixel", "w_adv")
+
+
+@keras.saving.register_keras_serializable(package="makeover")
+class MakeoverGAN(keras.Model):
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: LossSpec | dict,
+                 target: list[float] | None = None, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss_spec = loss_spec if isinstance(loss_spec, LossSpec) else LossSpec(**loss_spec)
+        self.target = None if target is None else [float(v) for v in target]
+        self.seed = int(seed)
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in LOG_KEYS}
+        self.built = True  # sub-models are built; needed under tf.distribute strategies
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        # Create optimizer slots now, so a checkpoint can be restored before the first step.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def step(self):
+        """Training steps taken so far (the generator optimizer's iteration count)."""
+        return self.g_optimizer.iterations
+
+    def steps_done(self) -> int:
+        """`step` as a Python int, also for a variable mirrored across replicas."""
+        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations.value.read_value()))
+
+    def get_config(self):
+        return {"loss_spec": asdict(self.loss_spec), "target": self.target, "seed": self.seed,
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _step_seed(self, salt: int):
+        replica = tf.distribute.get_replica_context()
+        rid = 0 if replica is None else replica.replica_id_in_sync_group
+        step = tf.cast(self.step, tf.int32)
+        return tf.stack([self.seed * 1009 + salt * 31 + rid, step])
+
+    def sample_targets(self, src_attrs, real_attrs):
+        """Requested attributes c for this step (0 = keep)."""
+        if self.target is not None:
+            target = tf.constant(self.target, dtype=src_attrs.dtype)
+            return tf.broadcast_to(target, tf.shape(src_attrs))
+        u = tf.random.stateless_uniform(tf.shape(real_attrs), seed=self._step_seed(1))
+        return tf.where(u < self.loss_spec.keep_prob, tf.zeros_like(real_attrs), real_attrs)
+
+    def train_step(self, data):
+        spec = self.loss_spec
+        src_x, src_y = data["src_image"], data["src_attrs"]
+        real_x, real_y = data["real_image"], data["real_attrs"]
+        c = self.sample_targets(src_y, real_y)
+        c_eff = tf.where(tf.not_equal(c, 0.0), c, src_y)
+        c_back = tf.where(tf.not_equal(c, 0.0), src_y, tf.zeros_like(src_y))
+        a = losses.anneal(self.step, spec.anneal_start, spec.anneal_steps)
+        w_pixel = spec.pixel_start * (1.0 - a) + spec.pixel_end * a
+        w_adv = spec.adversarial * a
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        n = tf.shape(src_x)[0]
+
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator([src_x, c], training=True)
+            with tf.GradientTape() as r1_tape:
+                r1_tape.watch(real_x)
+                logits, cls = self.discriminator(
+                    [tf.concat([real_x, src_x, fake], 0), tf.concat([real_y, real_y, c_eff], 0)],
+                    training=True)
+                real_logit = logits[:n]
+                real_sum = tf.reduce_sum(real_logit)  # inside the tape: R1 differentiates it
+            wrong_logit, fake_logit = logits[n:2 * n], logits[2 * n:]
+            d_adv = losses.d_hinge(real_logit, fake_logit, wrong_logit)
+            d_cls = 0.5 * (losses.attribute_bce(cls[:n], real_y) + losses.attribute_bce(cls[n:2 * n], src_y))
+            drift = losses.drift_penalty(real_logit)
+            if spec.r1_gamma > 0:
+                r1 = losses.r1_penalty(r1_tape.gradient(real_sum, real_x))
+            else:
+                r1 = tf.constant(0.0)
+            d_loss = d_adv + spec.d_classification * d_cls + spec.r1_gamma * r1 + spec.drift * drift
+
+            pixel = losses.pixel_l1(fake, src_x)
+            g_adv = losses.g_hinge(fake_logit)
+            g_cls = losses.attribute_bce(cls[2 * n:], c_eff)
+            if spec.cycle > 0:
+                cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
+            else:
+                cycle = tf.constant(0.0)
+            g_loss = (w_pixel * pixel + w_adv * g_adv + a * spec.g_classification * g_cls
+                      + spec.cycle * cycle)
+            g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
+
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        d_grads = d_tape.gradient(d_scaled, d_vars)
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+
+        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "g_adv": g_adv, "g_cls": g_cls,
+                  "cycle": cycle, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
+                  "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
+        for k, v in values.items():
+            self.trackers[k].update_state(v)
+        return values

@@ -1,0 +1,173 @@
+"""Serialisable building blocks shared by the generator and the discriminator."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+PACKAGE = "makeover"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PartialIdentity(keras.initializers.Initializer):
+    """Conv kernel that copies input channel i to output channel i (i < min(cin, cout)).
+
+    Output channels beyond the input's get He-normal noise, so that a widening
+    stem both carries the image unchanged and starts computing new features.
+    This is what makes the generator compute the identity before training.
+    """
+
+    def __init__(self, seed: int | None = None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, cin, cout = shape
+        kernel = np.zeros(shape, dtype="float32")
+        n = min(cin, cout)
+        kernel[kh // 2, kw // 2, np.arange(n), np.arange(n)] = 1.0
+        if cout > cin:
+            rng = np.random.default_rng(self.seed)
+            kernel[..., cin:] = rng.normal(0, np.sqrt(2.0 / (kh * kw * cin)), (kh, kw, cin, cout - cin))
+        return ops.convert_to_tensor(kernel, dtype=dtype)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SpaceToDepth(layers.Layer):
+    """(H, W, C) -> (H/b, W/b, b*b*C): a lossless, invertible downsampling."""
+
+    def __init__(self, block: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.block = block
+
+    def call(self, x):
+        b = self.block
+        _, h, w, c = ops.shape(x)
+        x = ops.reshape(x, (-1, h // b, b, w // b, b, c))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, h // b, w // b, b * b * c))
+
+    def compute_output_shape(self, shape):
+        b = self.block
+        return (shape[0], None if shape[1] is None else shape[1] // b,
+                None if shape[2] is None else shape[2] // b, shape[3] * b * b)
+
+    def get_config(self):
+        return {**super().get_config(), "block": self.block}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DepthToSpace(layers.Layer):
+    """The exact inverse of SpaceToDepth."""
+
+    def __init__(self, block: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.block = block
+
+    def call(self, x):
+        b = self.block
+        _, h, w, c = ops.shape(x)
+        x = ops.reshape(x, (-1, h, w, b, b, c // (b * b)))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, h * b, w * b, c // (b * b)))
+
+    def compute_output_shape(self, shape):
+        b = self.block
+        return (shape[0], None if shape[1] is None else shape[1] * b,
+                None if shape[2] is None else shape[2] * b, shape[3] // (b * b))
+
+    def get_config(self):
+        return {**super().get_config(), "block": self.block}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ResBlock(layers.Layer):
+    """Pre-activation residual block x + F(x, c), optionally FiLM-conditioned on c.
+
+    F = conv(relu(film(norm(conv(relu(norm(x))))))). The last conv starts at
+    zero, so the block starts as the identity (deep-makeover's init); FiLM
+    (gamma, beta from c) lets the attribute vector steer every block.
+    """
+
+    def __init__(self, filters: int, conditioned: bool = False, groups: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.conditioned = conditioned
+        self.groups = groups
+        self.norm1 = layers.GroupNormalization(groups)
+        self.conv1 = layers.Conv2D(filters, 3, padding="same")
+        self.norm2 = layers.GroupNormalization(groups, center=not conditioned, scale=not conditioned)
+        self.conv2 = layers.Conv2D(filters, 3, padding="same", kernel_initializer="zeros")
+        self.film = layers.Dense(2 * filters, kernel_initializer="zeros") if conditioned else None
+
+    def build(self, x_shape, c_shape=None):
+        self.norm1.build(x_shape)
+        self.conv1.build(x_shape)
+        inner = (*x_shape[:-1], self.filters)
+        self.norm2.build(inner)
+        self.conv2.build(inner)
+        if self.film is not None:
+            self.film.build(c_shape)
+
+    def call(self, x, c=None):
+        h = self.conv1(ops.relu(self.norm1(x)))
+        h = self.norm2(h)
+        if self.film is not None:
+            gamma, beta = ops.split(self.film(c), 2, axis=-1)
+            h = h * (1.0 + gamma[:, None, None, :]) + beta[:, None, None, :]
+        return x + self.conv2(ops.relu(h))
+
+    def compute_output_shape(self, x_shape, c_shape=None):
+        return x_shape
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "conditioned": self.conditioned,
+                "groups": self.groups}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DownBlock(layers.Layer):
+    """Discriminator block: relu-conv-relu-conv, average-pool, plus a 1x1 pooled shortcut."""
+
+    def __init__(self, filters: int, downsample: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.downsample = downsample
+        self.conv1 = layers.Conv2D(filters, 3, padding="same")
+        self.conv2 = layers.Conv2D(filters, 3, padding="same")
+        self.skip = layers.Conv2D(filters, 1)
+        self.pool = layers.AveragePooling2D(2) if downsample else None
+
+    def build(self, shape):
+        self.conv1.build(shape)
+        self.conv2.build((*shape[:-1], self.filters))
+        self.skip.build(shape)
+
+    def call(self, x):
+        h = self.conv2(ops.relu(self.conv1(ops.relu(x))))
+        s = self.skip(x)
+        if self.pool is not None:
+            h, s = self.pool(h), self.pool(s)
+        return h + s
+
+    def compute_output_shape(self, shape):
+        f = 2 if self.downsample else 1
+        return (shape[0], shape[1] // f if shape[1] else None, shape[2] // f if shape[2] else None, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "downsample": self.downsample}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedBlend(layers.Layer):
+    """out = m * y + (1 - m) * x with m = sigmoid(mask_logit): edit only where the mask is on."""
+
+    def call(self, x, y, mask_logit):
+        m = ops.sigmoid(mask_logit)
+        return m * y + (1.0 - m) * x
+
+    def compute_output_shape(self, x_shape, y_shape, mask_logit_shape):
+        return x_shape

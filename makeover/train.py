@@ -1,0 +1,284 @@
+"""`--run train`: a run folder, callbacks (progress, stats, samples, checkpoints), resume.
+
+A run folder `runs/NNNNN-<name>/` holds:
+  config.json          the fully resolved config (and the --source/--target used)
+  stats.jsonl          one line per step: losses and the annealing weights in force
+  samples/             fixed-seed grids, input | outputs, at step 0 and every N steps
+  tensorboard/         the same scalars and grids for TensorBoard
+  checkpoints/         ckpt-NNNNNNN.weights.h5 (G, D, both optimizers) + .json, last K kept
+  generator.keras      the inference generator at the end (+ generator.json metadata)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+from makeover.config import save_json
+from makeover.data.pipeline import Selection, open_source, select_images, training_dataset
+
+log = logging.getLogger(__name__)
+CHECKPOINT_RE = re.compile(r"^ckpt-(\d{7})\.weights\.h5$")
+# Attributes flipped in the sample grids of multi-attribute runs (those the model has).
+SAMPLE_EDITS = ("Male", "Smiling", "Eyeglasses", "Blond_Hair", "Black_Hair", "Young", "Bangs")
+
+
+def _spec(cls, section: dict, **extra):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in section.items() if k in names}, **extra)
+
+
+def make_strategy(name: str):
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        # Every local GPU; on a machine without one, every logical CPU device (for tests).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy '{name}' (default, mirrored, multiworker)")
+
+
+def build_gan(config: dict, target: np.ndarray | None):
+    """The compiled MakeoverGAN for `config`; call inside the strategy's scope."""
+    import keras
+
+    from makeover.models.gan import LossSpec, MakeoverGAN
+    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, build_discriminator,
+                                          build_generator)
+
+    size, k = config["data"]["image_size"], len(config["data"]["attributes"])
+    keras.utils.set_random_seed(config["train"]["seed"])
+    generator = build_generator(_spec(GeneratorSpec, config["generator"], image_size=size, num_attributes=k))
+    discriminator = build_discriminator(_spec(DiscriminatorSpec, config["discriminator"],
+                                              image_size=size, num_attributes=k))
+    gan = MakeoverGAN(generator, discriminator, _spec(LossSpec, config["loss"]),
+                      target=None if target is None else target.tolist(), seed=config["train"]["seed"])
+    t = config["train"]
+    gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
+                keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+    return gan
+
+
+# ---------------------------------------------------------------- run folder
+
+def new_run_dir(out: str | Path, name: str) -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    numbers = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
+    run = out / f"{max(numbers, default=-1) + 1:05d}-{name}"
+    for sub in ("samples", "checkpoints"):
+        (run / sub).mkdir(parents=True)
+    return run
+
+
+def latest_checkpoint(run: Path) -> Path | None:
+    found = sorted(p for p in (run / "checkpoints").glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))
+    return found[-1] if found else None
+
+
+def save_checkpoint(gan, run: Path, keep: int) -> Path:
+    """Write G, D and optimizer state atomically (temp file + rename); keep the last `keep`."""
+    step = gan.steps_done()
+    folder = run / "checkpoints"
+    final = folder / f"ckpt-{step:07d}.weights.h5"
+    tmp = folder / f"tmp-{os.getpid()}.weights.h5"
+    gan.save_weights(tmp)
+    os.replace(tmp, final)
+    save_json({"step": step, "time": time.time()}, final.with_name(f"ckpt-{step:07d}.json"))
+    old = sorted(p for p in folder.glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))[:-keep]
+    for path in old:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name.replace(".weights.h5", ".json")).unlink(missing_ok=True)
+    return final
+
+
+def export_generator(gan, config: dict, run: Path) -> Path:
+    """Save the inference generator (.keras) and what a user of it needs to know."""
+    path = run / "generator.keras"
+    tmp = run / "generator.tmp.keras"
+    gan.generator.save(tmp)
+    os.replace(tmp, path)
+    save_json({"attributes": list(config["data"]["attributes"]), "image_size": config["data"]["image_size"],
+               "steps": gan.steps_done(), "dataset": config["data"]["dataset"],
+               "selection": config.get("selection", {})}, run / "generator.json")
+    return path
+
+
+# ---------------------------------------------------------------- samples
+
+def sample_inputs(source, selection: Selection, conditioned, image_size: int, count: int = 8):
+    """A fixed set of source images (the same in every grid of a run, and across resumes)."""
+    rng = np.random.default_rng(12345)
+    picks = rng.choice(selection.src_indices, size=min(count, len(selection.src_indices)), replace=False)
+    columns = [list(source.attributes).index(a) for a in conditioned]
+    images, attrs = [], []
+    for i in picks:
+        image = source.load(int(i), image_size)
+        if image is not None:
+            images.append(image.astype(np.float32) / 127.5 - 1.0)
+            attrs.append(source.values[i, columns].astype(np.float32))
+    return np.stack(images), np.stack(attrs)
+
+
+def sample_targets(attrs: np.ndarray, conditioned, target: np.ndarray | None):
+    """Columns of the grid: (title, per-row target vectors)."""
+    if target is not None:
+        return [("output", np.broadcast_to(target, attrs.shape).copy())]
+    columns = [("keep", np.zeros_like(attrs))]
+    for name in SAMPLE_EDITS:
+        if name in conditioned:
+            c = np.zeros_like(attrs)
+            k = list(conditioned).index(name)
+            c[:, k] = -attrs[:, k]
+            columns.append((f"flip {name}", c))
+    return columns
+
+
+def render_grid(generator, images, attrs, conditioned, target) -> np.ndarray:
+    """uint8 grid: one row per face, columns input | output(s)."""
+    from makeover.viz import image_grid
+
+    columns = [images]
+    for _, c in sample_targets(attrs, conditioned, target):
+        columns.append(np.asarray(generator([images, c], training=False)))
+    return image_grid(columns)
+
+
+# ---------------------------------------------------------------- callbacks
+
+def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch, target):
+    import keras
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from makeover.viz import save_png
+
+    t = config["train"]
+    batch = t["batch_size"]
+    conditioned = tuple(config["data"]["attributes"])
+    writer = tf.summary.create_file_writer(str(run / "tensorboard"))
+
+    class Training(keras.callbacks.Callback):
+        """Progress bar, stats.jsonl, TensorBoard, sample grids and periodic checkpoints."""
+
+        def on_train_begin(self, logs=None):
+            self.start_step = gan.steps_done()
+            self.bar = tqdm(total=total_steps, initial=self.start_step, unit="step", dynamic_ncols=True,
+                            desc="train", disable=None)
+            self.stats = open(run / "stats.jsonl", "a", encoding="utf-8")
+            self.t0 = self.t_last = time.time()
+            if self.start_step == 0:
+                self.sample(0)
+
+        def sample(self, step):
+            grid = render_grid(gan.generator, *sample_batch, conditioned, target)
+            save_png(grid, run / "samples" / f"grid-{step:07d}.png")
+            with writer.as_default():
+                tf.summary.image("samples", grid[None], step=step)
+
+        def on_train_batch_end(self, index, logs=None):
+            step = gan.steps_done()
+            now = time.time()
+            values = {k: float(v) for k, v in (logs or {}).items()}
+            rate = batch / max(now - self.t_last, 1e-9)
+            self.t_last = now
+            self.stats.write(json.dumps({"step": step, "time": round(now - self.t0, 3),
+                                         "images_per_s": round(rate, 3), **values}) + "\n")
+            self.stats.flush()
+            with writer.as_default():
+                for k, v in values.items():
+                    tf.summary.scalar(f"train/{k}", v, step=step)
+            self.bar.update(1)
+            self.bar.set_postfix(g=f"{values.get('g_loss', 0):.3f}", d=f"{values.get('d_loss', 0):.3f}",
+                                 pix=f"{values.get('pixel', 0):.3f}", adv=f"{values.get('w_adv', 0):.2f}",
+                                 ips=f"{rate:.1f}", refresh=False)
+            if step % t["sample_every"] == 0 or step == total_steps:
+                self.sample(step)
+            if step % t["checkpoint_every"] == 0 or step == total_steps:
+                save_checkpoint(gan, run, t["keep_checkpoints"])
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+            self.stats.close()
+            writer.flush()
+
+    return [Training()]
+
+
+# ---------------------------------------------------------------- entry point
+
+def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | None):
+    """(run folder, config) for a new run, or for the run being resumed."""
+    if resume:
+        run = Path(resume)
+        if run.is_file():  # a checkpoint file was given: its run folder
+            run = run.parent.parent
+        if not (run / "config.json").is_file():
+            raise FileNotFoundError(f"--resume: {run} is not a run folder (no config.json)")
+        saved = json.loads((run / "config.json").read_text())
+        saved["train"]["steps"] = config["train"]["steps"]  # may extend a run
+        return run, saved
+    run = new_run_dir(out, name)
+    save_json(config, run / "config.json")
+    return run, config
+
+
+def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume: str | Path | None = None,
+          fallback_to_synthetic: bool = True, extra_callbacks: list | None = None) -> Path:
+    """Train (or resume) a makeover GAN; returns the run folder.
+
+    Ctrl-C stops after the current step, saves a checkpoint and the generator,
+    and raises KeyboardInterrupt with a message saying how to resume.
+    """
+    import tensorflow as tf
+
+    run, config = prepare_run(config, out, name, resume)
+    data, t = config["data"], config["train"]
+    conditioned = tuple(data["attributes"])
+    source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
+    sel = config.get("selection", {})
+    selection = select_images(source, conditioned, sel.get("source"), sel.get("target"))
+    log.info("%s; %s; run folder %s", source.describe(), selection.describe(), run)
+
+    strategy = make_strategy(t["strategy"])
+    with strategy.scope():
+        gan = build_gan(config, selection.target)
+    ckpt = latest_checkpoint(run) if resume else None
+    if ckpt is not None:
+        gan.load_weights(ckpt)
+        log.info("resumed from %s at step %d", ckpt.name, gan.steps_done())
+    start, total = gan.steps_done(), t["steps"]
+    if start >= total:
+        log.info("run already at step %d of %d: nothing to do", start, total)
+        export_generator(gan, config, run)
+        return run
+
+    dataset = training_dataset(source, selection, conditioned, data["image_size"], t["batch_size"],
+                               t["seed"], start_step=start)
+    sample_batch = sample_inputs(source, selection, conditioned, data["image_size"])
+    callbacks = make_callbacks(gan, run, config, total, sample_batch, selection.target) + list(extra_callbacks or [])
+    interrupted = False
+    try:
+        gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
+    except KeyboardInterrupt:
+        interrupted = True
+        callbacks[0].on_train_end()
+    path = save_checkpoint(gan, run, t["keep_checkpoints"])
+    export_generator(gan, config, run)
+    if source.skipped:
+        log.warning("%d unreadable images were skipped", source.skipped)
+    if interrupted:
+        raise KeyboardInterrupt(f"stopped at step {gan.steps_done()}; saved {path}. "
+                                f"Continue with: --resume {run}")
+    return run

@@ -1,0 +1,46 @@
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest  # noqa: E402
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+CELEBA_SAMPLE = SHARED / "celeba_sample"
+FULL_LABELS = SHARED / "list_attr_celeba_full.zip"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def celeba_sample():
+    if not (CELEBA_SAMPLE / "list_attr_celeba.txt").is_file():
+        pytest.skip(f"CelebA sample not present at {CELEBA_SAMPLE}")
+    return CELEBA_SAMPLE
+
+
+def tiny_config(**train):
+    """A config small enough for a test: 32 px, narrow networks, batch 2."""
+    from makeover.config import load_config
+
+    return load_config(overrides={
+        "data": {"dataset": "synthetic", "image_size": 32, "synthetic_size": 64},
+        "generator": {"base_channels": 4, "blocks": 2},
+        "discriminator": {"base_channels": 8},
+        "loss": {"anneal_start": 1, "anneal_steps": 2},
+        "train": {"steps": 4, "batch_size": 2, "sample_every": 2, "checkpoint_every": 2, **train},
+    })
