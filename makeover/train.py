@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from dataclasses import fields
 from pathlib import Path
 
@@ -205,6 +206,12 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch,
                                  ips=f"{rate:.1f}", refresh=False)
             if step % t["sample_every"] == 0 or step == total_steps:
                 self.sample(step)
+                if self.bar.disable:  # no terminal: a progress line in the log instead
+                    done = step - self.start_step
+                    eta = (now - self.t0) / max(done, 1) * (total_steps - step)
+                    log.info("step %d/%d  g %.3f  d %.3f  pixel %.3f  w_adv %.2f  %.1f images/s  ETA %.0f s",
+                             step, total_steps, values.get("g_loss", 0), values.get("d_loss", 0),
+                             values.get("pixel", 0), values.get("w_adv", 0), rate, eta)
             if step % t["checkpoint_every"] == 0 or step == total_steps:
                 save_checkpoint(gan, run, t["keep_checkpoints"])
 
@@ -270,6 +277,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     callbacks = make_callbacks(gan, run, config, total, sample_batch, selection.target) + list(extra_callbacks or [])
     interrupted = False
     try:
+        warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")  # ours is ordered
         gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
     except KeyboardInterrupt:
         interrupted = True

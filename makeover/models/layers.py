@@ -35,13 +35,20 @@ class PartialIdentity(keras.initializers.Initializer):
         return {"seed": self.seed}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SpaceToDepth(layers.Layer):
-    """(H, W, C) -> (H/b, W/b, b*b*C): a lossless, invertible downsampling."""
+class _Rearrange(layers.Layer):
+    """A parameter-free layer that moves pixels between space and depth in b x b blocks."""
 
     def __init__(self, block: int = 2, **kwargs):
         super().__init__(**kwargs)
         self.block = block
+
+    def get_config(self):
+        return {**super().get_config(), "block": self.block}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SpaceToDepth(_Rearrange):
+    """(H, W, C) -> (H/b, W/b, b*b*C): a lossless, invertible downsampling."""
 
     def call(self, x):
         b = self.block
@@ -55,17 +62,10 @@ class SpaceToDepth(layers.Layer):
         return (shape[0], None if shape[1] is None else shape[1] // b,
                 None if shape[2] is None else shape[2] // b, shape[3] * b * b)
 
-    def get_config(self):
-        return {**super().get_config(), "block": self.block}
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class DepthToSpace(layers.Layer):
+class DepthToSpace(_Rearrange):
     """The exact inverse of SpaceToDepth."""
-
-    def __init__(self, block: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        self.block = block
 
     def call(self, x):
         b = self.block
@@ -78,9 +78,6 @@ class DepthToSpace(layers.Layer):
         b = self.block
         return (shape[0], None if shape[1] is None else shape[1] * b,
                 None if shape[2] is None else shape[2] * b, shape[3] // (b * b))
-
-    def get_config(self):
-        return {**super().get_config(), "block": self.block}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
