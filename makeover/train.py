@@ -277,8 +277,9 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     callbacks = make_callbacks(gan, run, config, total, sample_batch, selection.target) + list(extra_callbacks or [])
     interrupted = False
     try:
-        warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")  # ours is ordered
-        gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
+        with warnings.catch_warnings():  # Keras warns that it won't shuffle: ours is ordered on purpose
+            warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")
+            gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
     except KeyboardInterrupt:
         interrupted = True
         callbacks[0].on_train_end()
