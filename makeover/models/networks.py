@@ -71,11 +71,15 @@ def build_decoder(spec: GeneratorSpec) -> keras.Model:
     c0 = spec.base_channels
     h_in = keras.Input(bottleneck_shape(spec), name="features")
     h = DepthToSpace(2, name="d2s1")(_pointwise(16 * c0, "up1")(h_in))
-    h = ResBlock(4 * c0, name="dec_block")(h)
-    h = DepthToSpace(2, name="d2s2")(_pointwise(4 * c0, "up2")(h))
+    h32 = ResBlock(4 * c0, name="dec_block")(h)
+    h = DepthToSpace(2, name="d2s2")(_pointwise(4 * c0, "up2")(h32))
+    # A full-resolution block gives G the capacity to smooth the 2x2 pattern
+    # that depth-to-space leaves where sub-pixel channels learn different edits.
+    h = ResBlock(c0, groups=min(8, c0), name="dec_block_full")(h)
     rgb = layers.Conv2D(3, 3, padding="same", kernel_initializer=PartialIdentity(), name="to_rgb")(h)
     mask = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="to_mask")(h)
-    return keras.Model(h_in, [rgb, mask], name="decoder")
+    # h32 is exposed for the text path's multi-scale (MSG-GAN) RGB heads.
+    return keras.Model(h_in, [rgb, mask, h32], name="decoder")
 
 
 def build_generator(spec: GeneratorSpec) -> keras.Model:
@@ -83,7 +87,7 @@ def build_generator(spec: GeneratorSpec) -> keras.Model:
     x = keras.Input((spec.image_size, spec.image_size, 3), name="image")
     c = keras.Input((spec.num_attributes,), name="attributes")
     encoder, core, decoder = build_encoder(spec), build_core(spec), build_decoder(spec)
-    rgb, mask = decoder(core([encoder(x), c]))
+    rgb, mask, _ = decoder(core([encoder(x), c]))
     out = MaskedBlend(name="blend")(x, rgb, mask) if spec.masked else rgb
     return keras.Model([x, c], out, name="generator")
 
