@@ -26,8 +26,9 @@ def _user_errors():
     from makeover.attributes import AttributeError_
     from makeover.config import ConfigError
     from makeover.data.celeba import DatasetError
+    from makeover.imageio import ImageReadError
 
-    return (AttributeError_, ConfigError, DatasetError, FileNotFoundError)
+    return (AttributeError_, ConfigError, DatasetError, FileNotFoundError, ImageReadError)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,6 +45,8 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
+@click.option("--mode", type=click.Choice(["makeover", "classifier"]), default="makeover", show_default=True,
+              help="makeover: the GAN; classifier: the evaluation classifier used by describe/evaluate.")
 @click.option("--dataset", default=DEFAULT_DATASET, show_default=True,
               help="CelebA folder (list_attr_celeba.txt, img_align_celeba/) or 'synthetic'. "
                    "If the default folder is absent, the built-in synthetic faces are used.")
@@ -62,7 +65,7 @@ def cli(verbose: bool) -> None:
 @click.option("--seed", type=int, help="Seed for weights, data order and sampling [config: 0].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")
-def train(dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
+def train(mode, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
           seed, strategy):
     """Train a makeover model (source -> target, or multi-attribute without them)."""
     from makeover.config import load_config, load_preset
@@ -83,11 +86,18 @@ def train(dataset, source, target, preset, config_path, steps, batch_size, image
         config = load_config(config_path, overrides)
         if config["data"]["image_size"] % 16:
             raise click.BadParameter("must be a multiple of 16 (e.g. 64 or 128)", param_hint="--image-size")
+        fallback = dataset == DEFAULT_DATASET
+        if mode == "classifier":
+            from makeover.classify import train_classifier
+
+            run = train_classifier(config, out, name or "classifier", fallback_to_synthetic=fallback)
+            click.echo(f"done: {run} (classifier.keras, accuracy in classifier.json)")
+            return
         config["selection"] = {"source": source, "target": target}
         from makeover.train import train as run_training
 
         run_name = name or (f"{_slug(source)}-to-{_slug(target)}" if source else "multi")
-        run = run_training(config, out, run_name, resume, fallback_to_synthetic=dataset == DEFAULT_DATASET)
+        run = run_training(config, out, run_name, resume, fallback_to_synthetic=fallback)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     except KeyboardInterrupt as e:
@@ -118,6 +128,141 @@ def bench(config_path, steps, batch_size, record):
     click.echo(f"compute:  {r['gflop_per_step']:.1f} GFLOP/step -> {r['gflops']:.1f} GFLOP/s = "
                f"{r['percent_of_peak']:.0f}% of a {r['peak_gflops']:.1f} GFLOP/s float32 matmul peak")
     click.echo(f"memory:   peak RSS {r['peak_rss_mb']:.0f} MB")
+
+
+def _batch(files, work, desc: str) -> None:
+    """Run work(path) on every file with a progress bar; summarise; exit 1 if any failed.
+
+    `work` returns a one-line result; ImageReadError, NoFaceError and ValueError
+    count as failures of that file only.
+    """
+    from tqdm.auto import tqdm
+
+    from makeover.edit import NoFaceError
+    from makeover.imageio import ImageReadError
+
+    counts = {"done": 0, "no face": 0, "unreadable": 0, "failed": 0}
+    single = len(files) == 1
+    for path in tqdm(files, desc=desc, unit="photo", disable=True if single else None, dynamic_ncols=True):
+        try:
+            line = work(path)
+            counts["done"] += 1
+        except NoFaceError:
+            counts["no face"] += 1
+            line = f"{path}: no face found"
+        except ImageReadError as e:
+            counts["unreadable"] += 1
+            line = str(e)
+        except ValueError as e:
+            counts["failed"] += 1
+            line = f"{path}: {e}"
+        if single and counts["done"] == 0:
+            raise click.ClickException(line)
+        if line:
+            tqdm.write(line)
+    if not single:
+        click.echo(f"{desc}: {len(files)} photos: {counts['done']} done, {counts['no face']} with no face, "
+                   f"{counts['unreadable']} unreadable, {counts['failed']} failed")
+        if counts["done"] < len(files):
+            sys.exit(1)
+
+
+def _files(inputs) -> list:
+    from makeover.imageio import list_images
+
+    files = list_images(list(inputs))
+    if not files:
+        raise click.BadParameter("no image files found in the given folder(s)", param_hint="INPUTS")
+    return files
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--text", "-t", help='What to change, in words: "smiling, no glasses", "make her older".')
+@click.option("--attrs", help="Exact values, -1..1 (0 = keep): Smiling=1,Eyeglasses=-1. Overrides --text.")
+@click.option("--checkpoint", type=click.Path(), help="A run folder or generator.keras [default: checkpoints/celeba64].")
+@click.option("--out", "-o", type=click.Path(), help="Output file (one input) or folder [default: beside each input].")
+@click.option("--suffix", default="_makeover", show_default=True, help="Added to the input's name for the output.")
+@click.option("--all-faces", is_flag=True, help="Edit every face, not only the largest.")
+@click.option("--side-by-side", is_flag=True, help="Write before | after instead of the edited photo alone.")
+@click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
+              help="Refuse images larger than this (decompression-bomb guard).")
+def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, max_pixels):
+    """Edit the face(s) in photos from a description; writes whole photos of the input's size.
+
+    INPUTS are image files or folders (every image inside). Faces are found,
+    aligned like the training crops, edited and blended back; the input is
+    never overwritten. Exit status 1 if any photo failed.
+
+      python dm_main.py --run transform me.jpg --text "smiling, no glasses"
+    """
+    from pathlib import Path
+
+    try:
+        files = _files(inputs)
+        from makeover.edit import FaceEditor, output_path
+        from makeover.edit import side_by_side as pair
+        from makeover.imageio import read_image, write_image
+        from makeover.text import request_vector
+
+        editor = FaceEditor.load(checkpoint)
+        vector, report = request_vector(text, attrs, editor.conditioned)
+    except _user_errors() as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(report)
+    out_path = Path(out) if out else None
+    many = len(files) > 1
+
+    def work(path):
+        target = output_path(path, out_path, suffix, many)
+        photo = read_image(path, max_pixels)
+        result = editor.edit(photo, vector, all_faces)
+        write_image(target, pair(photo, result.photo) if side_by_side else result.photo)
+        return f"{path} -> {target} ({len(result.faces)} face{'s' * (len(result.faces) != 1)})"
+
+    _batch(files, work, "transform")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--checkpoint", type=click.Path(),
+              help="A classifier run folder or classifier.keras [default: checkpoints/celeba64].")
+@click.option("--all-faces", is_flag=True, help="Describe every face, not only the largest.")
+@click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
+              help="Refuse images larger than this.")
+def describe(inputs, checkpoint, all_faces, max_pixels):
+    """Say what a face looks like: a sentence and a table of attribute probabilities.
+
+    The sentence uses the words `transform --text` understands, so it can be
+    edited and fed back.
+    """
+    try:
+        files = _files(inputs)
+        from makeover.classify import load_classifier, predict_logits
+        from makeover.edit import aligned_faces, resolve_model
+        from makeover.faces import FaceDetector
+        from makeover.imageio import read_image
+        from makeover.text import describe_attributes
+
+        classifier, meta = load_classifier(resolve_model(checkpoint, "classifier.keras"))
+    except _user_errors() as e:
+        raise click.ClickException(str(e)) from None
+    names, size, detector = meta["attributes"], meta["image_size"], FaceDetector()
+
+    def work(path):
+        import numpy as np
+
+        faces, _, crops = aligned_faces(detector, read_image(path, max_pixels), size, all_faces)
+        lines = []
+        for k, logits in enumerate(predict_logits(classifier, crops)):
+            p = 1.0 / (1.0 + np.exp(-logits))
+            sentence = describe_attributes({a: (1 if q > 0.5 else -1) for a, q in zip(names, p)})
+            x, y, w, h = (round(v) for v in faces[k].box)
+            lines.append(f"{path} face {k + 1} at ({x},{y}) {w}x{h}: {sentence}")
+            lines += [f"  {a:<20} {q:5.2f} {'#' * round(q * 20)}" for a, q in sorted(zip(names, p), key=lambda t: -t[1])]
+        return "\n".join(lines)
+
+    _batch(files, work, "describe")
 
 
 def _slug(text: str | None) -> str:

@@ -11,6 +11,7 @@ A run folder `runs/NNNNN-<name>/` holds:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -225,6 +226,14 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch,
 
 # ---------------------------------------------------------------- entry point
 
+@contextlib.contextmanager
+def ordered_data_ok():
+    """Silence Keras's warning that it won't shuffle a tf.data.Dataset: ours is ordered on purpose."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")
+        yield
+
+
 def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | None):
     """(run folder, config) for a new run, or for the run being resumed."""
     if resume:
@@ -277,8 +286,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     callbacks = make_callbacks(gan, run, config, total, sample_batch, selection.target) + list(extra_callbacks or [])
     interrupted = False
     try:
-        with warnings.catch_warnings():  # Keras warns that it won't shuffle: ours is ordered on purpose
-            warnings.filterwarnings("ignore", message=".*shuffle=True.*tf.data.Dataset")
+        with ordered_data_ok():
             gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
     except KeyboardInterrupt:
         interrupted = True

@@ -44,3 +44,11 @@ def tiny_config(**train):
         "loss": {"anneal_start": 1, "anneal_steps": 2},
         "train": {"steps": 4, "batch_size": 2, "sample_every": 2, "checkpoint_every": 2, **train},
     })
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run folder with a tiny generator trained for 2 steps (32 px, 16 attributes)."""
+    from makeover.train import train
+
+    return train(tiny_config(steps=2), tmp_path_factory.mktemp("runs"), "tiny")

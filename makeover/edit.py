@@ -1,0 +1,99 @@
+"""Edit the faces in whole photos: detect, align, run the generator, paste back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from makeover.faces import Face, FaceDetector, alignment, crop_face, paste_edit
+from makeover.imageio import Photo
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_MODEL = CHECKPOINTS / "celeba64"
+
+
+class NoFaceError(ValueError):
+    """No face was found in a photo."""
+
+
+def resolve_model(path: str | Path | None, filename: str) -> Path:
+    """`path` (a file or a folder holding `filename`), or the shipped default model."""
+    path = Path(path) if path else DEFAULT_MODEL
+    target = path / filename if path.is_dir() else path
+    if not target.is_file():
+        hint = ("no model is shipped in this checkout; train one (see README) and pass --checkpoint RUN_FOLDER"
+                if path == DEFAULT_MODEL else "pass a run folder or the .keras file itself")
+        raise FileNotFoundError(f"no {filename} at {path}: {hint}")
+    return target
+
+
+@dataclass
+class EditResult:
+    photo: Photo
+    faces: list[Face]
+    before: np.ndarray          # N x size x size x 3 uint8 aligned crops
+    after: np.ndarray           # ... and the generator's outputs
+    matrices: list[np.ndarray] = field(default_factory=list)
+
+
+class FaceEditor:
+    def __init__(self, generator, meta: dict, detector: FaceDetector | None = None):
+        self.generator = generator
+        self.size = int(meta.get("image_size") or generator.inputs[0].shape[1])
+        self.conditioned = tuple(meta["attributes"])
+        self.detector = detector or FaceDetector()
+
+    @classmethod
+    def load(cls, checkpoint: str | Path | None = None) -> "FaceEditor":
+        from makeover.inference import load_generator
+
+        model, meta = load_generator(resolve_model(checkpoint, "generator.keras"))
+        return cls(model, meta)
+
+    def edit_crops(self, crops: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        from makeover.viz import to_uint8
+
+        x = crops.astype(np.float32) / 127.5 - 1.0
+        c = np.broadcast_to(np.asarray(vector, np.float32), (len(crops), len(self.conditioned)))
+        return to_uint8(np.asarray(self.generator([x, c], training=False)))
+
+    def edit(self, photo: Photo, vector: np.ndarray, all_faces: bool = False) -> EditResult:
+        faces, matrices, before = aligned_faces(self.detector, photo, self.size, all_faces)
+        after = self.edit_crops(before, vector)
+        rgb = photo.rgb
+        for m, b, a in zip(matrices, before, after):
+            rgb = paste_edit(rgb, m, b, a)
+        return EditResult(Photo(rgb, photo.alpha), faces, before, after, matrices)
+
+
+def aligned_faces(detector: FaceDetector, photo: Photo, size: int, all_faces: bool = False):
+    """(faces, alignment matrices, N x size x size x 3 aligned crops): the largest face, or all."""
+    faces = detector.detect(photo.rgb)
+    if not faces:
+        raise NoFaceError("no face found")
+    faces = faces if all_faces else faces[:1]
+    matrices = [alignment(f.landmarks) for f in faces]
+    return faces, matrices, np.stack([crop_face(photo.rgb, m, size) for m in matrices])
+
+
+def side_by_side(before: Photo, after: Photo, gap: int = 8) -> Photo:
+    h, w = before.rgb.shape[:2]
+    rgb = np.full((h, 2 * w + gap, 3), 255, np.uint8)
+    rgb[:, :w], rgb[:, w + gap:] = before.rgb, after.rgb
+    return Photo(rgb, None)
+
+
+def output_path(source: Path, out: Path | None, suffix: str, many: bool) -> Path:
+    """Where the result of `source` goes: beside it with `suffix`, into folder `out`, or file `out`."""
+    name = f"{source.stem}{suffix}{source.suffix if source.suffix.lower() != '.gif' else '.png'}"
+    if out is None:
+        target = source.with_name(name)
+    elif many or out.is_dir() or not out.suffix:
+        target = out / name
+    else:
+        target = out
+    if target.resolve() == source.resolve():
+        raise ValueError(f"{target}: the output would overwrite the input; choose another --out or --suffix")
+    return target

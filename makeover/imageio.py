@@ -1,0 +1,106 @@
+"""Reading user photos safely and writing results.
+
+Pillow reads the header before any pixel, so an oversized image (a
+decompression bomb) is refused before it is decoded; it also applies the EXIF
+orientation and converts grayscale, palette, 16-bit and CMYK images. Every
+failure is an `ImageReadError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+DEFAULT_MAX_PIXELS = 60_000_000
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
+ALPHA_SUFFIXES = (".png", ".webp", ".tif", ".tiff")
+
+
+class ImageReadError(ValueError):
+    """A file that is not a readable image (or too large); the message says which and why."""
+
+
+@dataclass
+class Photo:
+    rgb: np.ndarray              # H x W x 3 uint8, upright
+    alpha: np.ndarray | None     # H x W uint8, or None
+
+
+def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path}: empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we check the size ourselves
+            try:
+                with Image.open(path) as im:
+                    w, h = im.size
+                    if w * h > max_pixels:
+                        raise ImageReadError(
+                            f"{path}: {w}x{h} is {w * h / 1e6:.0f} megapixels, over the {max_pixels / 1e6:.0f} MP "
+                            "limit; shrink it first or raise --max-pixels")
+                    im.load()
+                    im = ImageOps.exif_transpose(im)
+                    return _to_photo(im)
+            finally:
+                Image.MAX_IMAGE_PIXELS = previous
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not an image file (or a format this tool cannot read)") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ImageReadError(f"{path}: unreadable image ({e})") from None
+
+
+def _to_photo(im) -> Photo:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if a.max() > 255 else 255.0
+        gray = np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Photo(np.repeat(gray[..., None], 3, axis=2), None)
+    has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info)
+    if has_alpha:
+        rgba = np.asarray(im.convert("RGBA"))
+        return Photo(np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]))
+    return Photo(np.ascontiguousarray(np.asarray(im.convert("RGB"))), None)
+
+
+def write_image(path: str | Path, photo: Photo, jpeg_quality: int = 95) -> Path:
+    """Write atomically; the format follows the suffix; alpha is kept where the format has it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    bgr = np.ascontiguousarray(photo.rgb[..., ::-1])
+    if photo.alpha is not None and suffix in ALPHA_SUFFIXES:
+        bgr = np.dstack([bgr, photo.alpha])
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix in (".jpg", ".jpeg") else []
+    ok, data = cv2.imencode(suffix if suffix in IMAGE_SUFFIXES and suffix != ".gif" else ".png", bgr, params)
+    if not ok:
+        raise OSError(f"could not encode {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data.tobytes())
+    os.replace(tmp, path)
+    return path
+
+
+def list_images(inputs: list[str | Path]) -> list[Path]:
+    """Files as given, and the image files inside any folder (sorted)."""
+    out: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            out += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        else:
+            out.append(item)
+    return out
