@@ -46,17 +46,19 @@ LOG_KEYS = ("g_loss", "d_loss", "pixel", "g_adv", "g_cls", "cycle", "d_adv", "d_
             "drift", "anneal", "w_pixel", "w_adv")
 
 
-@keras.saving.register_keras_serializable(package="makeover")
-class MakeoverGAN(keras.Model):
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: LossSpec | dict,
-                 target: list[float] | None = None, seed: int = 0, **kwargs):
+class GANBase(keras.Model):
+    """What every GAN here shares: G and D, two optimizers, Mean trackers, stateless step seeds."""
+
+    LOSS_SPEC = None   # the loss dataclass of the subclass
+    LOG_KEYS: tuple[str, ...] = ()
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
-        self.loss_spec = loss_spec if isinstance(loss_spec, LossSpec) else LossSpec(**loss_spec)
-        self.target = None if target is None else [float(v) for v in target]
+        self.loss_spec = loss_spec if isinstance(loss_spec, self.LOSS_SPEC) else self.LOSS_SPEC(**loss_spec)
         self.seed = int(seed)
-        self.trackers = {k: keras.metrics.Mean(name=k) for k in LOG_KEYS}
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in self.LOG_KEYS}
         self.built = True  # sub-models are built; needed under tf.distribute strategies
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
@@ -81,7 +83,7 @@ class MakeoverGAN(keras.Model):
         return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations.value.read_value()))
 
     def get_config(self):
-        return {"loss_spec": asdict(self.loss_spec), "target": self.target, "seed": self.seed,
+        return {"loss_spec": asdict(self.loss_spec), "seed": self.seed,
                 "generator": keras.saving.serialize_keras_object(self.generator),
                 "discriminator": keras.saving.serialize_keras_object(self.discriminator)}
 
@@ -101,6 +103,32 @@ class MakeoverGAN(keras.Model):
         step = tf.cast(self.step, tf.int32)
         return tf.stack([self.seed * 1009 + salt * 31 + rid, step])
 
+    def apply(self, g_tape, d_tape, g_loss, d_loss, values: dict) -> dict:
+        """Scale for the replicas, step both optimizers, update the trackers."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for tape, loss, model, opt in ((g_tape, g_loss, self.generator, self.g_optimizer),
+                                       (d_tape, d_loss, self.discriminator, self.d_optimizer)):
+            variables = model.trainable_variables
+            grads = tape.gradient(loss, variables)
+            opt.apply_gradients(zip([g / replicas for g in grads], variables))
+        for k, v in values.items():
+            self.trackers[k].update_state(v)
+        return values
+
+
+@keras.saving.register_keras_serializable(package="makeover")
+class MakeoverGAN(GANBase):
+    LOSS_SPEC = LossSpec
+    LOG_KEYS = LOG_KEYS
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: LossSpec | dict,
+                 target: list[float] | None = None, seed: int = 0, **kwargs):
+        super().__init__(generator, discriminator, loss_spec, seed, **kwargs)
+        self.target = None if target is None else [float(v) for v in target]
+
+    def get_config(self):
+        return {**super().get_config(), "target": self.target}
+
     def sample_targets(self, src_attrs, real_attrs):
         """Requested attributes c for this step (0 = keep)."""
         if self.target is not None:
@@ -119,7 +147,6 @@ class MakeoverGAN(keras.Model):
         a = losses.anneal(self.step, spec.anneal_start, spec.anneal_steps)
         w_pixel = spec.pixel_start * (1.0 - a) + spec.pixel_end * a
         w_adv = spec.adversarial * a
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         n = tf.shape(src_x)[0]
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -150,18 +177,7 @@ class MakeoverGAN(keras.Model):
                 cycle = tf.constant(0.0)
             g_loss = (w_pixel * pixel + w_adv * g_adv + a * spec.g_classification * g_cls
                       + spec.cycle * cycle)
-            g_scaled, d_scaled = g_loss / replicas, d_loss / replicas
-
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
-        g_grads = g_tape.gradient(g_scaled, g_vars)
-        d_grads = d_tape.gradient(d_scaled, d_vars)
-        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
-        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
-
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "g_adv": g_adv, "g_cls": g_cls,
                   "cycle": cycle, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
                   "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
-        for k, v in values.items():
-            self.trackers[k].update_state(v)
-        return values
+        return self.apply(g_tape, d_tape, g_loss, d_loss, values)

@@ -168,3 +168,58 @@ class MaskedBlend(layers.Layer):
 
     def compute_output_shape(self, x_shape, y_shape, mask_logit_shape):
         return x_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SubPixelAverage(keras.initializers.Initializer):
+    """1x1 kernel (block^2 * c0 -> 3) that averages the RGB copies in a space-to-depth layout.
+
+    The generator's stem keeps RGB in channels 0-2 of its `stem_channels`;
+    after space-to-depth the same channel sits at k * stem_channels + c for
+    every sub-pixel k. Averaging them is average pooling, so an MSG-GAN RGB
+    head initialised this way starts as the downsampled full-resolution image.
+    """
+
+    def __init__(self, stem_channels: int = 8):
+        self.stem_channels = stem_channels
+
+    def __call__(self, shape, dtype=None):
+        _, _, cin, cout = shape
+        kernel = np.zeros(shape, dtype="float32")
+        subpixels = cin // self.stem_channels
+        for k in range(subpixels):
+            for c in range(cout):
+                kernel[0, 0, k * self.stem_channels + c, c] = 1.0 / subpixels
+        return ops.convert_to_tensor(kernel, dtype=dtype)
+
+    def get_config(self):
+        return {"stem_channels": self.stem_channels}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ConditioningAugmentation(layers.Layer):
+    """StackGAN/T2F conditioning augmentation: c -> (mu, log_var) -> mu + exp(log_var / 2) * eps.
+
+    eps is an input (not drawn inside), so the same seed always gives the same
+    face; the KL term to N(0, I) is computed from the returned mu and log_var.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dense = layers.Dense(2 * units)
+
+    def build(self, c_shape, eps_shape=None):
+        self.dense.build(c_shape)
+
+    def call(self, c, eps):
+        mu, log_var = ops.split(self.dense(c), 2, axis=-1)
+        log_var = ops.clip(log_var, -10.0, 10.0)
+        return mu + ops.exp(0.5 * log_var) * eps, mu, log_var
+
+    def compute_output_shape(self, c_shape, eps_shape=None):
+        shape = (c_shape[0], self.units)
+        return shape, shape, shape
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from makeover.models.layers import (DepthToSpace, DownBlock, MaskedBlend, PartialIdentity,
-                                    ResBlock, SpaceToDepth)
+from makeover.models.layers import (ConditioningAugmentation, DepthToSpace, DownBlock, MaskedBlend,
+                                    PartialIdentity, ResBlock, SpaceToDepth, SubPixelAverage)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,13 @@ class DiscriminatorSpec:
     image_size: int = 64
     num_attributes: int = 16
     base_channels: int = 16
+
+
+@dataclass(frozen=True)
+class TextPathSpec:
+    noise_dim: int = 64         # identity noise z
+    ca_dim: int = 32            # conditioning-augmentation sample size
+    channels: int = 96          # width of the up-sampling network to the bottleneck
 
 
 def _pointwise(channels: int, name: str) -> layers.Conv2D:
@@ -103,17 +110,75 @@ def build_discriminator(spec: DiscriminatorSpec) -> keras.Model:
     x = keras.Input((spec.image_size, spec.image_size, 3), name="image")
     c = keras.Input((spec.num_attributes,), name="attributes")
     h = layers.Conv2D(ch, 3, padding="same", name="stem")(x)
-    size, mult = spec.image_size, 1
-    i = 0
-    while size > 4:
-        mult = min(mult * 2, 16)
-        h = DownBlock(ch * mult, name=f"down{i}")(h)
-        size //= 2
-        i += 1
+    h = _down_to_4(h, ch, spec.image_size)
+    return _judge(h, c, spec.num_attributes, [x], "discriminator")
+
+
+def _judge(h, c, num_attributes: int, inputs, name: str) -> keras.Model:
+    """Realness (psi + projection on c) and attribute logits from the last feature map."""
     phi = ops.sum(ops.relu(h), axis=(1, 2))
     phi = layers.Identity(name="features")(phi)
     projection = ops.sum(layers.Dense(phi.shape[-1], use_bias=False, name="embed")(c) * phi,
                          axis=-1, keepdims=True)
     realness = layers.Add(name="realness")([layers.Dense(1, name="psi")(phi), projection])
-    logits = layers.Dense(spec.num_attributes, name="classifier")(phi)
-    return keras.Model([x, c], [realness, logits], name="discriminator")
+    logits = layers.Dense(num_attributes, name="classifier")(phi)
+    return keras.Model([*inputs, c], [realness, logits], name=name)
+
+
+def _down_to_4(h, ch: int, size: int, extra: dict | None = None):
+    """DownBlocks to 4x4; MSG-GAN: at each size in `extra`, concatenate that RGB input."""
+    mult, i = 1, 0
+    while size > 4:
+        mult = min(mult * 2, 16)
+        h = DownBlock(ch * mult, name=f"down{i}")(h)
+        size //= 2
+        i += 1
+        if extra and size in extra:
+            rgb = layers.Conv2D(ch, 1, name=f"from_rgb{size}")(extra[size])
+            h = layers.Concatenate(name=f"join{size}")([h, rgb])
+    return h
+
+
+def build_text_to_face(gspec: GeneratorSpec, tspec: TextPathSpec, core: keras.Model,
+                       decoder: keras.Model) -> keras.Model:
+    """(attributes, noise z, CA noise eps) -> (rgb at full, 1/2 and 1/4 size, mu, log_var).
+
+    Conditioning augmentation turns the attribute vector into a sample; with z
+    it goes through a small up-sampling network to a feature map of exactly
+    the generator's bottleneck shape; from there the makeover generator's own
+    `core` and `decoder` draw the face. The 1/2 and 1/4 RGB heads (MSG-GAN)
+    start as average pooling of the full-size image (SubPixelAverage).
+    """
+    h16, w16, bottleneck_channels = bottleneck_shape(gspec)
+    c = keras.Input((gspec.num_attributes,), name="attributes")
+    z = keras.Input((tspec.noise_dim,), name="noise")
+    eps = keras.Input((tspec.ca_dim,), name="ca_noise")
+    sample, mu, log_var = ConditioningAugmentation(tspec.ca_dim, name="ca")(c, eps)
+    h = layers.Concatenate(name="code")([sample, z])
+    h = layers.Dense(4 * 4 * 128, name="project")(h)
+    h = layers.Reshape((4, 4, 128))(h)
+    size, i = 4, 0
+    while size < h16:
+        h = layers.UpSampling2D(2, name=f"up{i}")(ops.relu(h))
+        h = layers.Conv2D(tspec.channels, 3, padding="same", name=f"conv{i}")(h)
+        h = layers.GroupNormalization(8, name=f"norm{i}")(h)
+        size, i = size * 2, i + 1
+    features = layers.Conv2D(bottleneck_channels, 1, name="to_bottleneck")(ops.relu(h))
+    f = core([features, c])
+    rgb, _, h32 = decoder(f)
+    c0 = gspec.base_channels
+    rgb_half = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_half")(h32)
+    rgb_quarter = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_quarter")(f)
+    return keras.Model([c, z, eps], [rgb, rgb_half, rgb_quarter, mu, log_var], name="text_to_face")
+
+
+def build_msg_discriminator(spec: DiscriminatorSpec) -> keras.Model:
+    """D(image, image at 1/2, image at 1/4, attributes) -> (realness, attribute logits) (MSG-GAN)."""
+    s = spec.image_size
+    x = keras.Input((s, s, 3), name="image")
+    x2 = keras.Input((s // 2, s // 2, 3), name="image_half")
+    x4 = keras.Input((s // 4, s // 4, 3), name="image_quarter")
+    c = keras.Input((spec.num_attributes,), name="attributes")
+    h = layers.Conv2D(spec.base_channels, 3, padding="same", name="stem")(x)
+    h = _down_to_4(h, spec.base_channels, s, {s // 2: x2, s // 4: x4})
+    return _judge(h, c, spec.num_attributes, [x, x2, x4], "msg_discriminator")

@@ -1,0 +1,96 @@
+"""The text-to-face GAN (stage 2): trains the text path on top of a trained makeover generator.
+
+Decision: the text path trains in a *second stage*, with the makeover
+generator's `core` and `decoder` frozen. The makeover path therefore stays
+exactly as good as it was (its weights do not move), and the text path learns
+to reach the bottleneck that the frozen decoder already renders well. What
+trains here: conditioning augmentation, the up-sampling network, the two
+MSG-GAN RGB heads, and a multi-scale discriminator.
+
+Each step:
+- c = the real batch's labels with attribute dropout (each entry 0 with
+  probability `keep_prob`), so that 0 means "anything" at generation time;
+- fake = G(c, z, eps) at three scales; the real image is average-pooled to
+  the same three scales (MSG-GAN: D sees every scale, so G gets gradients at
+  every scale);
+- D judges (real, c) = real, (real, c of another image) = fake (matching-aware)
+  and (fake, c) = fake; D's classifier head learns the real labels;
+- G: hinge + masked attribute BCE on the fake + KL(N(mu, sigma) || N(0, I)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from makeover import losses
+from makeover.models.gan import GANBase
+
+
+@dataclass(frozen=True)
+class TextLossSpec:
+    adversarial: float = 1.0
+    g_classification: float = 1.0
+    d_classification: float = 1.0
+    kl: float = 1.0             # T2F / StackGAN use 1-2
+    r1_gamma: float = 1.0
+    drift: float = 0.001
+    keep_prob: float = 0.5      # chance that an attribute is left unspecified (0)
+
+
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1", "drift")
+
+
+def pyramid(images):
+    """Full, 1/2 and 1/4 resolution by average pooling (what the generator's heads start as)."""
+    half = tf.nn.avg_pool2d(images, 2, 2, "VALID")
+    return images, half, tf.nn.avg_pool2d(half, 2, 2, "VALID")
+
+
+@keras.saving.register_keras_serializable(package="makeover")
+class TextToFaceGAN(GANBase):
+    LOSS_SPEC = TextLossSpec
+    LOG_KEYS = TEXT_LOG_KEYS
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: TextLossSpec | dict,
+                 seed: int = 0, **kwargs):
+        super().__init__(generator, discriminator, loss_spec, seed, **kwargs)
+        self.noise_dim = generator.inputs[1].shape[-1]
+        self.ca_dim = generator.inputs[2].shape[-1]
+
+    def train_step(self, data):
+        spec = self.loss_spec
+        real_x, real_y = data
+        n = tf.shape(real_x)[0]
+        keep = tf.random.stateless_uniform(tf.shape(real_y), seed=self._step_seed(1)) < spec.keep_prob
+        c = tf.where(keep, tf.zeros_like(real_y), real_y)
+        c_wrong = tf.roll(c, shift=1, axis=0)
+        z = tf.random.stateless_normal((n, self.noise_dim), seed=self._step_seed(2))
+        eps = tf.random.stateless_normal((n, self.ca_dim), seed=self._step_seed(3))
+
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake64, fake32, fake16, mu, log_var = self.generator([c, z, eps], training=True)
+            with tf.GradientTape() as r1_tape:
+                r1_tape.watch(real_x)
+                r64, r32, r16 = pyramid(real_x)
+                logits, cls = self.discriminator(
+                    [tf.concat([r64, r64, fake64], 0), tf.concat([r32, r32, fake32], 0),
+                     tf.concat([r16, r16, fake16], 0), tf.concat([c, c_wrong, c], 0)], training=True)
+                real_logit = logits[:n]
+                real_sum = tf.reduce_sum(real_logit)
+            wrong_logit, fake_logit = logits[n:2 * n], logits[2 * n:]
+            d_adv = losses.d_hinge(real_logit, fake_logit, wrong_logit)
+            d_cls = losses.attribute_bce(cls[:n], real_y)
+            drift = losses.drift_penalty(real_logit)
+            r1 = losses.r1_penalty(r1_tape.gradient(real_sum, real_x)) if spec.r1_gamma > 0 else tf.constant(0.0)
+            d_loss = d_adv + spec.d_classification * d_cls + spec.r1_gamma * r1 + spec.drift * drift
+
+            g_adv = losses.g_hinge(fake_logit)
+            g_cls = losses.attribute_bce(cls[2 * n:], c)
+            kl = losses.kl_standard_normal(mu, log_var)
+            g_loss = spec.adversarial * g_adv + spec.g_classification * g_cls + spec.kl * kl
+        values = {"g_loss": g_loss, "d_loss": d_loss, "g_adv": g_adv, "g_cls": g_cls, "kl": kl,
+                  "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}
+        return self.apply(g_tape, d_tape, g_loss, d_loss, values)
