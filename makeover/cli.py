@@ -45,8 +45,13 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--mode", type=click.Choice(["makeover", "classifier"]), default="makeover", show_default=True,
-              help="makeover: the GAN; classifier: the evaluation classifier used by describe/evaluate.")
+@click.option("--mode", type=click.Choice(["makeover", "generate", "classifier"]), default="makeover",
+              show_default=True,
+              help="makeover: the editing GAN; generate: the text-to-face path on top of a trained makeover "
+                   "generator (--base); classifier: the evaluation classifier used by describe/evaluate.")
+@click.option("--base", type=click.Path(exists=True),
+              help="--mode generate: the makeover run folder or generator.keras whose core and decoder the "
+                   "text path reuses (frozen) [default: checkpoints/celeba64].")
 @click.option("--dataset", default=DEFAULT_DATASET, show_default=True,
               help="CelebA folder (list_attr_celeba.txt, img_align_celeba/) or 'synthetic'. "
                    "If the default folder is absent, the built-in synthetic faces are used.")
@@ -65,7 +70,7 @@ def cli(verbose: bool) -> None:
 @click.option("--seed", type=int, help="Seed for weights, data order and sampling [config: 0].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")
-def train(mode, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
+def train(mode, base, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
           seed, strategy):
     """Train a makeover model (source -> target, or multi-attribute without them)."""
     from makeover.config import load_config, load_preset
@@ -92,6 +97,12 @@ def train(mode, dataset, source, target, preset, config_path, steps, batch_size,
 
             run = train_classifier(config, out, name or "classifier", fallback_to_synthetic=fallback)
             click.echo(f"done: {run} (classifier.keras, accuracy in classifier.json)")
+            return
+        if mode == "generate":
+            from makeover.generate import train_text_to_face
+
+            run = train_text_to_face(config, out, name or "text", resume, base, fallback_to_synthetic=fallback)
+            click.echo(f"done: {run} (samples in {run / 'samples'}, model in {run / 'text_to_face.keras'})")
             return
         config["selection"] = {"source": source, "target": target}
         from makeover.train import train as run_training
@@ -263,6 +274,76 @@ def describe(inputs, checkpoint, all_faces, max_pixels):
         return "\n".join(lines)
 
     _batch(files, work, "describe")
+
+
+@cli.command()
+@click.argument("descriptions", nargs=-1)
+@click.option("--num", "-n", type=click.IntRange(1, 1024), default=16, show_default=True,
+              help="Faces per description.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same faces.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default="faces.png", show_default=True,
+              help="Grid PNG; the single faces go into a folder of the same name beside it.")
+@click.option("--interpolate", nargs=2, metavar="TEXT_A TEXT_B",
+              help="Write a strip morphing from one description to another (same identity).")
+@click.option("--steps", type=click.IntRange(2, 64), default=8, show_default=True, help="Frames of --interpolate.")
+@click.option("--character", is_flag=True,
+              help="The descriptions are one character: same identity, each description changing the last "
+                   "('a man with a beard' 'the same, smiling').")
+@click.option("--checkpoint", type=click.Path(), help="A run folder or text_to_face.keras [default: checkpoints/celeba64].")
+def generate(descriptions, num, seed, out, interpolate, steps, character, checkpoint):
+    """Draw faces from a description.
+
+    \b
+      python dm_main.py --run generate "a young woman with wavy blond hair" --num 16 --seed 7
+      python dm_main.py --run generate --interpolate "a young man" "an old man with a beard"
+      python dm_main.py --run generate --character "a man with a beard" "the same, smiling" "the same, with glasses"
+    """
+    from pathlib import Path
+
+    if not descriptions and not interpolate:
+        raise click.UsageError('give a description, e.g. generate "a smiling woman with glasses"')
+    if interpolate and descriptions:
+        raise click.UsageError("give descriptions or --interpolate, not both")
+    try:
+        import numpy as np
+
+        from makeover.attributes import apply_conflict_rules
+        from makeover.generate import TextToFace, interpolation
+        from makeover.text import parse_text
+        from makeover.viz import image_grid, save_png
+
+        t2f = TextToFace.load(checkpoint)
+        texts = list(interpolate or descriptions)
+        parsed = [parse_text(text, t2f.conditioned) for text in texts]
+    except _user_errors() as e:
+        raise click.ClickException(str(e)) from None
+    for text, p in zip(texts, parsed):
+        click.echo(f'"{text}"\n  {p.report()}')
+    if interpolate:
+        faces = t2f.faces(interpolation(parsed[0].vector, parsed[1].vector, steps), seed, same_identity=True)
+        rows = [faces]
+    elif character:
+        vectors, current = [], np.zeros(len(t2f.conditioned), np.float32)
+        for p in parsed:
+            current = apply_conflict_rules(np.where(p.vector != 0, p.vector, current), t2f.conditioned)
+            vectors.append(current)
+        rows = [t2f.faces(np.stack(vectors), seed, same_identity=True)]
+    else:
+        rows = [t2f.faces(np.repeat(p.vector[None], num, 0), seed) for p in parsed]
+    out = Path(out)
+    singles = out.with_suffix("")
+    for r, faces in enumerate(rows):
+        for k, face in enumerate(faces):
+            save_png(face, singles / f"{r:02d}-{k:03d}.png")
+    if interpolate or character:
+        grid = image_grid([f[None].astype(np.float32) / 127.5 - 1.0 for f in rows[0]])
+    else:
+        per_row = min(num, 8)
+        chunks = [f[i:i + per_row] for f in rows for i in range(0, len(f), per_row)]
+        grid = image_grid([np.stack([c[k] if k < len(c) else np.full_like(c[0], 255) for c in chunks])
+                           .astype(np.float32) / 127.5 - 1.0 for k in range(per_row)])
+    save_png(grid, out)
+    click.echo(f"wrote {out} and {sum(len(f) for f in rows)} faces in {singles}/")
 
 
 def _slug(text: str | None) -> str:

@@ -159,7 +159,8 @@ def render_grid(generator, images, attrs, conditioned, target) -> np.ndarray:
 
 # ---------------------------------------------------------------- callbacks
 
-def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch, target):
+def make_callbacks(gan, run: Path, config: dict, total_steps: int, render):
+    """`render()` returns the uint8 sample grid of the model as it is now."""
     import keras
     import tensorflow as tf
     from tqdm.auto import tqdm
@@ -168,7 +169,6 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch,
 
     t = config["train"]
     batch = t["batch_size"]
-    conditioned = tuple(config["data"]["attributes"])
     writer = tf.summary.create_file_writer(str(run / "tensorboard"))
 
     class Training(keras.callbacks.Callback):
@@ -184,7 +184,7 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch,
                 self.sample(0)
 
         def sample(self, step):
-            grid = render_grid(gan.generator, *sample_batch, conditioned, target)
+            grid = render()
             save_png(grid, run / "samples" / f"grid-{step:07d}.png")
             with writer.as_default():
                 tf.summary.image("samples", grid[None], step=step)
@@ -202,17 +202,16 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, sample_batch,
                 for k, v in values.items():
                     tf.summary.scalar(f"train/{k}", v, step=step)
             self.bar.update(1)
-            self.bar.set_postfix(g=f"{values.get('g_loss', 0):.3f}", d=f"{values.get('d_loss', 0):.3f}",
-                                 pix=f"{values.get('pixel', 0):.3f}", adv=f"{values.get('w_adv', 0):.2f}",
-                                 ips=f"{rate:.1f}", refresh=False)
+            shown = {k: f"{values[k]:.3f}" for k in ("g_loss", "d_loss", "pixel", "kl", "w_adv") if k in values}
+            self.bar.set_postfix(**shown, ips=f"{rate:.1f}", refresh=False)
             if step % t["sample_every"] == 0 or step == total_steps:
                 self.sample(step)
                 if self.bar.disable:  # no terminal: a progress line in the log instead
                     done = step - self.start_step
                     eta = (now - self.t0) / max(done, 1) * (total_steps - step)
-                    log.info("step %d/%d  g %.3f  d %.3f  pixel %.3f  w_adv %.2f  %.1f images/s  ETA %.0f s",
-                             step, total_steps, values.get("g_loss", 0), values.get("d_loss", 0),
-                             values.get("pixel", 0), values.get("w_adv", 0), rate, eta)
+                    shown = "  ".join(f"{k} {values[k]:.3f}" for k in ("g_loss", "d_loss", "pixel", "kl", "w_adv")
+                                      if k in values)
+                    log.info("step %d/%d  %s  %.1f images/s  ETA %.0f s", step, total_steps, shown, rate, eta)
             if step % t["checkpoint_every"] == 0 or step == total_steps:
                 save_checkpoint(gan, run, t["keep_checkpoints"])
 
@@ -283,16 +282,27 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     dataset = training_dataset(source, selection, conditioned, data["image_size"], t["batch_size"],
                                t["seed"], start_step=start)
     sample_batch = sample_inputs(source, selection, conditioned, data["image_size"])
-    callbacks = make_callbacks(gan, run, config, total, sample_batch, selection.target) + list(extra_callbacks or [])
+
+    def render():
+        return render_grid(gan.generator, *sample_batch, conditioned, selection.target)
+
+    callbacks = make_callbacks(gan, run, config, total, render) + list(extra_callbacks or [])
+    return fit_run(gan, dataset, run, config, callbacks, source, lambda: export_generator(gan, config, run))
+
+
+def fit_run(gan, dataset, run: Path, config: dict, callbacks: list, source, export) -> Path:
+    """Fit to config's step count; on Ctrl-C save, export and raise with the resume command."""
+    t = config["train"]
     interrupted = False
     try:
         with ordered_data_ok():
-            gan.fit(dataset, steps_per_epoch=total - start, epochs=1, verbose=0, callbacks=callbacks)
+            gan.fit(dataset, steps_per_epoch=t["steps"] - gan.steps_done(), epochs=1, verbose=0,
+                    callbacks=callbacks)
     except KeyboardInterrupt:
         interrupted = True
         callbacks[0].on_train_end()
     path = save_checkpoint(gan, run, t["keep_checkpoints"])
-    export_generator(gan, config, run)
+    export()
     if source.skipped:
         log.warning("%d unreadable images were skipped", source.skipped)
     if interrupted:

@@ -62,7 +62,7 @@ class TextToFaceGAN(GANBase):
 
     def train_step(self, data):
         spec = self.loss_spec
-        real_x, real_y = data
+        real_x, real_y = data[0], data[1]
         n = tf.shape(real_x)[0]
         keep = tf.random.stateless_uniform(tf.shape(real_y), seed=self._step_seed(1)) < spec.keep_prob
         c = tf.where(keep, tf.zeros_like(real_y), real_y)

@@ -1,0 +1,154 @@
+"""Text to face: draw faces with a trained text path (`--run generate`, and stage-2 training).
+
+Noise is drawn from numpy generators seeded by the user's --seed, never inside
+the model, so the same seed gives the same faces on every run and machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from makeover.config import save_json
+
+log = logging.getLogger(__name__)
+
+# Rows of the stage-2 sample grid: one description each, the same noise across rows.
+SAMPLE_PROMPTS = ("a young woman with blond hair", "an old man with a beard", "a smiling woman with black hair",
+                  "a man with glasses", "a young man with brown hair, not smiling", "a woman with bangs and lipstick",
+                  "a bald man", "an old woman with gray hair")
+
+
+def make_noise(seed: int, count: int, noise_dim: int, ca_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(z, eps) for `count` faces: face i of seed s is the same whatever `count` is."""
+    z = np.stack([np.random.default_rng([seed, i, 0]).standard_normal(noise_dim) for i in range(count)])
+    eps = np.stack([np.random.default_rng([seed, i, 1]).standard_normal(ca_dim) for i in range(count)])
+    return z.astype(np.float32), eps.astype(np.float32)
+
+
+def draw(model, vectors: np.ndarray, z: np.ndarray, eps: np.ndarray, batch: int = 64) -> np.ndarray:
+    """Faces (N x S x S x 3 uint8) for attribute vectors and noise, row by row."""
+    from makeover.viz import to_uint8
+
+    out = []
+    for i in range(0, len(vectors), batch):
+        sl = slice(i, i + batch)
+        rgb = model([vectors[sl].astype(np.float32), z[sl], eps[sl]], training=False)[0]
+        out.append(to_uint8(np.asarray(rgb)))
+    return np.concatenate(out)
+
+
+class TextToFace:
+    """A loaded text_to_face.keras with its metadata."""
+
+    def __init__(self, model, meta: dict):
+        self.model = model
+        self.meta = meta
+        self.conditioned = tuple(meta["attributes"])
+        self.noise_dim = model.inputs[1].shape[-1]
+        self.ca_dim = model.inputs[2].shape[-1]
+
+    @classmethod
+    def load(cls, checkpoint: str | Path | None = None) -> "TextToFace":
+        import keras
+
+        import makeover.models.layers  # noqa: F401  (registers the custom layers)
+        from makeover.edit import resolve_model
+
+        path = resolve_model(checkpoint, "text_to_face.keras")
+        model = keras.saving.load_model(path, safe_mode=True)
+        meta_path = path.with_suffix(".json")
+        return cls(model, json.loads(meta_path.read_text()) if meta_path.is_file() else {})
+
+    def faces(self, vectors: np.ndarray, seed: int, same_identity: bool = False) -> np.ndarray:
+        """One face per vector; with `same_identity` all share the noise of face 0 (a character sheet)."""
+        z, eps = make_noise(seed, 1 if same_identity else len(vectors), self.noise_dim, self.ca_dim)
+        if same_identity:
+            z, eps = np.repeat(z, len(vectors), 0), np.repeat(eps, len(vectors), 0)
+        return draw(self.model, vectors, z, eps)
+
+
+def interpolation(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """Attribute vectors from a to b (GAN-INT-CLS: the condition is interpolated, the noise kept)."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return (1.0 - t) * a[None] + t * b[None]
+
+
+# ---------------------------------------------------------------- stage-2 training
+
+def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | Path | None, base: str | Path | None,
+                       fallback_to_synthetic: bool = True) -> Path:
+    """Train the text path on top of a trained makeover generator (see models/text_gan.py)."""
+    import keras
+    import tensorflow as tf
+
+    from makeover.data.pipeline import image_stream, open_source
+    from makeover.edit import resolve_model
+    from makeover.inference import load_generator
+    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
+                                          build_text_to_face)
+    from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
+    from makeover.text import parse_text
+    from makeover.train import _spec, fit_run, latest_checkpoint, make_callbacks, make_strategy, prepare_run
+    from makeover.viz import image_grid
+
+    if not resume:
+        config["text"]["base"] = str(resolve_model(base or config["text"]["base"] or None, "generator.keras"))
+    run, config = prepare_run(config, out, name, resume)
+    data, t, tc = config["data"], config["train"], config["text"]
+    generator, meta = load_generator(tc["base"])
+    conditioned, size = tuple(meta["attributes"]), int(meta["image_size"])
+    data["attributes"], data["image_size"] = list(conditioned), size
+    source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
+    log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
+
+    with make_strategy(t["strategy"]).scope():
+        core, decoder = generator.get_layer("core"), generator.get_layer("decoder")
+        core.trainable = decoder.trainable = False   # stage 2: the makeover path stays as it was
+        gspec = GeneratorSpec(image_size=size, num_attributes=len(conditioned),
+                              base_channels=decoder.outputs[2].shape[-1] // 4)
+        keras.utils.set_random_seed(t["seed"])
+        text_model = build_text_to_face(gspec, _spec(TextPathSpec, tc), core, decoder)
+        d = build_msg_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
+                                          num_attributes=len(conditioned)))
+        gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
+        gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
+                    keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+    ckpt = latest_checkpoint(run) if resume else None
+    if ckpt is not None:
+        gan.load_weights(ckpt)
+        log.info("resumed from %s at step %d", ckpt.name, gan.steps_done())
+
+    def export():
+        path = run / "text_to_face.keras"
+        tmp = run / "text_to_face.tmp.keras"
+        text_model.save(tmp)
+        tmp.replace(path)
+        save_json({"attributes": list(conditioned), "image_size": size, "steps": gan.steps_done(),
+                   "dataset": data["dataset"], "base": tc["base"], "time": time.time()},
+                  run / "text_to_face.json")
+
+    if gan.steps_done() >= t["steps"]:
+        export()
+        return run
+    start = gan.steps_done() * t["batch_size"]
+    stream = image_stream(source, np.arange(len(source), dtype=np.int32), conditioned, size, t["seed"] * 2 + 3, start)
+    dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    prompts = np.stack([parse_text(p, conditioned).vector for p in SAMPLE_PROMPTS])
+    z, eps = make_noise(12345, 6, text_model.inputs[1].shape[-1], text_model.inputs[2].shape[-1])
+
+    def render():
+        columns = []
+        for k in range(len(z)):
+            faces = draw(text_model, prompts, np.repeat(z[k:k + 1], len(prompts), 0),
+                         np.repeat(eps[k:k + 1], len(prompts), 0))
+            columns.append(faces.astype(np.float32) / 127.5 - 1.0)
+        return image_grid(columns)
+
+    callbacks = make_callbacks(gan, run, config, t["steps"], render)
+    return fit_run(gan, dataset, run, config, callbacks, source, export)

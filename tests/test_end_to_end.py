@@ -1,0 +1,87 @@
+"""The whole product through the CLI: train (makeover, text path, classifier) a few steps, reload,
+transform a photo, generate faces, describe a face."""
+
+import json
+import textwrap
+
+import cv2
+import numpy as np
+import pytest
+
+from makeover.cli import main
+from makeover.imageio import read_image
+from test_photos import KnownFace, _placed_face
+
+TINY = textwrap.dedent("""
+    [data]
+    synthetic_size = 64
+    image_size = 32
+    [generator]
+    base_channels = 4
+    blocks = 2
+    [discriminator]
+    base_channels = 8
+    [text]
+    channels = 16
+    [classifier]
+    base_channels = 8
+    epochs = 1
+    batch_size = 16
+    [loss]
+    anneal_start = 1
+    anneal_steps = 2
+    [train]
+    batch_size = 2
+    sample_every = 2
+    checkpoint_every = 2
+""")
+
+
+def run_cli(*args):
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    return done.value.code
+
+
+def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    runs = tmp_path / "runs"
+    common = ["--dataset", "synthetic", "--config", str(cfg), "--out", str(runs)]
+    assert run_cli("--run", "train", *common, "--steps", "2", "--name", "edit") == 0
+    edit = runs / "00000-edit"
+    assert run_cli("--run", "train", "--mode", "generate", "--base", str(edit), *common, "--steps", "3",
+                   "--name", "text") == 0
+    text = runs / "00001-text"
+    assert json.loads((text / "text_to_face.json").read_text())["steps"] == 3
+    assert {"grid-0000000.png", "grid-0000002.png", "grid-0000003.png"} <= {p.name for p in (text / "samples").iterdir()}
+    assert run_cli("--run", "train", "--mode", "classifier", *common, "--name", "cls") == 0
+    classifier = runs / "00002-cls"
+    report = json.loads((classifier / "classifier.json").read_text())
+    assert 0.0 <= report["mean_accuracy"] <= 1.0 and "Male" in report["attributes"]
+
+    photo, _, landmarks = _placed_face()
+    src = tmp_path / "me.png"
+    cv2.imwrite(str(src), photo[..., ::-1])
+    monkeypatch.setattr("makeover.edit.FaceDetector", lambda: KnownFace(landmarks))
+    monkeypatch.setattr("makeover.faces.FaceDetector", lambda: KnownFace(landmarks))
+    assert run_cli("--run", "transform", str(src), "--text", "a smiling woman, no glasses", "--checkpoint", str(edit)) == 0
+    assert read_image(tmp_path / "me_makeover.png").rgb.shape == photo.shape
+
+    for name in ("a.png", "b.png"):
+        assert run_cli("--run", "generate", "a young woman with blond hair", "--num", "3", "--seed", "7",
+                       "--out", str(tmp_path / name), "--checkpoint", str(text)) == 0
+    a, b = (cv2.imread(str(tmp_path / n)) for n in ("a.png", "b.png"))
+    np.testing.assert_array_equal(a, b)
+    assert len(list((tmp_path / "a").glob("*.png"))) == 3
+    assert run_cli("--run", "generate", "--character", "a man with a beard", "the same, smiling",
+                   "--out", str(tmp_path / "sheet.png"), "--checkpoint", str(text)) == 0
+    assert run_cli("--run", "generate", "--interpolate", "a young man", "an old woman", "--steps", "4",
+                   "--out", str(tmp_path / "strip.png"), "--checkpoint", str(text)) == 0
+    assert cv2.imread(str(tmp_path / "strip.png")).shape[1] == 4 * 32 + 3 * 2
+    assert run_cli("--run", "generate", "qwerty", "--checkpoint", str(text)) == 1
+
+    capsys.readouterr()
+    assert run_cli("--run", "describe", str(src), "--checkpoint", str(classifier)) == 0
+    said = capsys.readouterr().out
+    assert "face 1" in said and "Male" in said

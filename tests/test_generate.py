@@ -1,0 +1,109 @@
+"""The text-to-face path: shapes, shared decoder, CA/KL, determinism, save/load, the stage-2 step."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from makeover import losses
+from makeover.generate import TextToFace, draw, interpolation, make_noise
+from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, bottleneck_shape,
+                                      build_generator, build_msg_discriminator, build_text_to_face)
+from makeover.models.text_gan import TextLossSpec, TextToFaceGAN, pyramid
+
+SPEC = GeneratorSpec(image_size=32, num_attributes=16, base_channels=4, blocks=2)
+TEXT = TextPathSpec(noise_dim=8, ca_dim=4, channels=16)
+
+
+def _models():
+    keras.utils.set_random_seed(0)
+    generator = build_generator(SPEC)
+    text = build_text_to_face(SPEC, TEXT, generator.get_layer("core"), generator.get_layer("decoder"))
+    return generator, text
+
+
+def _inputs(n=2, seed=0):
+    rng = np.random.default_rng(seed)
+    c = rng.choice([-1.0, 0.0, 1.0], (n, 16)).astype(np.float32)
+    z, eps = make_noise(seed, n, TEXT.noise_dim, TEXT.ca_dim)
+    return c, z, eps
+
+
+def test_shapes_at_every_scale_and_the_shared_decoder():
+    generator, text = _models()
+    rgb, half, quarter, mu, log_var = text(list(_inputs()))
+    assert rgb.shape == (2, 32, 32, 3) and half.shape == (2, 16, 16, 3) and quarter.shape == (2, 8, 8, 3)
+    assert mu.shape == log_var.shape == (2, TEXT.ca_dim)
+    # The text path ends in the makeover generator's own core and decoder (same weights, not copies).
+    core = generator.get_layer("core")
+    assert text.get_layer("core") is core and text.get_layer("decoder") is generator.get_layer("decoder")
+    to_bottleneck = text.get_layer("to_bottleneck").output
+    assert tuple(to_bottleneck.shape[1:]) == bottleneck_shape(SPEC) == tuple(core.inputs[0].shape[1:])
+    # MSG heads start as average pooling of the full-size image.
+    r, h, q = pyramid(rgb)
+    np.testing.assert_allclose(half, h, atol=1e-5)
+    np.testing.assert_allclose(quarter, q, atol=1e-5)
+
+
+def test_conditioning_augmentation_and_kl():
+    _, text = _models()
+    c, z, eps = _inputs()
+    _, _, _, mu, log_var = text([c, z, np.zeros_like(eps)])
+    ca = text.get_layer("ca")
+    sample, mu2, log_var2 = ca(c, eps)
+    np.testing.assert_allclose(sample, mu2 + np.exp(0.5 * np.asarray(log_var2)) * eps, rtol=1e-5, atol=1e-6)
+    # KL(N(mu, sigma^2) || N(0, 1)) = 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1), averaged over the batch
+    m, lv = np.array([[1.0, -2.0]]), np.array([[0.5, -1.0]])
+    expected = 0.5 * np.sum(m ** 2 + np.exp(lv) - lv - 1.0)
+    assert float(losses.kl_standard_normal(tf.constant(m, tf.float32), tf.constant(lv, tf.float32))) == \
+        pytest.approx(expected, rel=1e-5)
+
+
+def test_same_seed_same_faces_different_seed_different_faces():
+    _, text = _models()
+    c = np.repeat(_inputs()[0][:1], 3, 0)
+    a = draw(text, c, *make_noise(7, 3, TEXT.noise_dim, TEXT.ca_dim))
+    b = draw(text, c, *make_noise(7, 3, TEXT.noise_dim, TEXT.ca_dim))
+    other = draw(text, c, *make_noise(8, 3, TEXT.noise_dim, TEXT.ca_dim))
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a.astype(int) - other).mean() > 0.5
+    assert np.abs(a[0].astype(int) - a[1]).mean() > 0.5  # faces within one seed differ too
+    # face i of a seed does not depend on how many are drawn
+    np.testing.assert_array_equal(make_noise(7, 5, 8, 4)[0][:3], make_noise(7, 3, 8, 4)[0])
+
+
+def test_interpolation_ends_at_both_descriptions():
+    a, b = np.array([1.0, -1.0, 0.0]), np.array([-1.0, 1.0, 1.0])
+    path = interpolation(a, b, 5)
+    np.testing.assert_allclose(path[0], a)
+    np.testing.assert_allclose(path[-1], b)
+    np.testing.assert_allclose(path[2], (a + b) / 2)
+
+
+def test_save_load_round_trip(tmp_path):
+    _, text = _models()
+    text.get_layer("project").kernel.assign(text.get_layer("project").kernel * 1.5)
+    text.save(tmp_path / "text_to_face.keras")
+    (tmp_path / "text_to_face.json").write_text('{"attributes": %s, "image_size": 32}'
+                                                % str([f"a{i}" for i in range(16)]).replace("'", '"'))
+    loaded = TextToFace.load(tmp_path)
+    c, z, eps = _inputs()
+    np.testing.assert_allclose(loaded.model([c, z, eps])[0], text([c, z, eps])[0], atol=1e-5)
+
+
+def test_stage_two_step_trains_the_text_path_only():
+    generator, text = _models()
+    core, decoder = generator.get_layer("core"), generator.get_layer("decoder")
+    core.trainable = decoder.trainable = False
+    frozen = [v.numpy().copy() for v in core.weights + decoder.weights]
+    d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
+    gan = TextToFaceGAN(text, d, TextLossSpec())
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    project = text.get_layer("project").kernel.numpy().copy()
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
+    logs = gan.train_on_batch(x, y, return_dict=True)
+    assert np.isfinite(list(logs.values())).all() and logs["kl"] >= 0
+    assert np.abs(text.get_layer("project").kernel.numpy() - project).max() > 0
+    for before, v in zip(frozen, core.weights + decoder.weights):
+        np.testing.assert_array_equal(before, v.numpy())
