@@ -346,6 +346,34 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
     click.echo(f"wrote {out} and {sum(len(f) for f in rows)} faces in {singles}/")
 
 
+@cli.command()
+@click.option("--checkpoint", type=click.Path(),
+              help="Folder with generator.keras and/or text_to_face.keras [default: checkpoints/celeba64].")
+@click.option("--classifier", type=click.Path(),
+              help="Evaluation classifier folder or .keras [default: the one in --checkpoint's folder].")
+@click.option("--dataset", required=True, help="CelebA folder (its test split is used) or 'synthetic'.")
+@click.option("--limit", type=click.IntRange(8), default=500, show_default=True, help="Test faces to use.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Folder for report.json, report.md and the sheets [default: runs/evaluate-<model>-<data>].")
+@click.option("--seed", type=int, default=0, show_default=True)
+def evaluate(checkpoint, classifier, dataset, limit, out, seed):
+    """Measure edits, reconstruction and text-to-face against baselines on held-out faces."""
+    from pathlib import Path
+
+    from makeover.edit import DEFAULT_MODEL
+
+    name = Path(checkpoint or DEFAULT_MODEL).name
+    out = Path(out or f"runs/evaluate-{_slug(name)}-{_slug(Path(dataset).name)}")
+    try:
+        from makeover.evaluate import run_evaluation
+
+        run_evaluation(checkpoint, classifier, dataset, out, limit, seed)
+    except _user_errors() as e:
+        raise click.ClickException(str(e)) from None
+    click.echo((out / "report.md").read_text())
+    click.echo(f"wrote {out / 'report.json'}, {out / 'report.md'} and sample sheets")
+
+
 def _slug(text: str | None) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in (text or "").lower()).strip("_")[:24] or "x"
 

@@ -72,6 +72,17 @@ class TextToFace:
         return draw(self.model, vectors, z, eps)
 
 
+def prompt_sheet(t2f: "TextToFace", prompts=SAMPLE_PROMPTS, seeds: int = 6, seed: int = 12345) -> np.ndarray:
+    """uint8 grid: one column per identity (noise), one row per description."""
+    from makeover.text import parse_text
+    from makeover.viz import image_grid
+
+    vectors = np.stack([parse_text(p, t2f.conditioned).vector for p in prompts])
+    columns = [t2f.faces(vectors, seed + k, same_identity=True).astype(np.float32) / 127.5 - 1.0
+               for k in range(seeds)]
+    return image_grid(columns)
+
+
 def interpolation(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     """Attribute vectors from a to b (GAN-INT-CLS: the condition is interpolated, the noise kept)."""
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
@@ -92,9 +103,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
-    from makeover.text import parse_text
     from makeover.train import _spec, fit_run, latest_checkpoint, make_callbacks, make_strategy, prepare_run
-    from makeover.viz import image_grid
 
     if not resume:
         config["text"]["base"] = str(resolve_model(base or config["text"]["base"] or None, "generator.keras"))
@@ -139,16 +148,8 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     stream = image_stream(source, np.arange(len(source), dtype=np.int32), conditioned, size, t["seed"] * 2 + 3, start)
     dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
-    prompts = np.stack([parse_text(p, conditioned).vector for p in SAMPLE_PROMPTS])
-    z, eps = make_noise(12345, 6, text_model.inputs[1].shape[-1], text_model.inputs[2].shape[-1])
-
     def render():
-        columns = []
-        for k in range(len(z)):
-            faces = draw(text_model, prompts, np.repeat(z[k:k + 1], len(prompts), 0),
-                         np.repeat(eps[k:k + 1], len(prompts), 0))
-            columns.append(faces.astype(np.float32) / 127.5 - 1.0)
-        return image_grid(columns)
+        return prompt_sheet(TextToFace(text_model, {"attributes": list(conditioned)}))
 
     callbacks = make_callbacks(gan, run, config, t["steps"], render)
     return fit_run(gan, dataset, run, config, callbacks, source, export)

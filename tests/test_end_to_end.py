@@ -85,3 +85,16 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert run_cli("--run", "describe", str(src), "--checkpoint", str(classifier)) == 0
     said = capsys.readouterr().out
     assert "face 1" in said and "Male" in said
+
+    out = tmp_path / "eval"
+    cls_model = str(classifier / "classifier.keras")
+    for model in (edit, text):
+        assert run_cli("--run", "evaluate", "--checkpoint", str(model), "--classifier", cls_model,
+                       "--dataset", "synthetic", "--limit", "8", "--out", str(out / model.name)) == 0
+    edits = json.loads((out / edit.name / "report.json").read_text())
+    assert set(edits) >= {"classifier", "makeover", "counterfactual"}
+    assert set(edits["makeover"]) == {"model", "identity_baseline", "reconstruction"}
+    assert edits["makeover"]["identity_baseline"]["mean_preserved"] == 1.0
+    assert (out / edit.name / "edits.png").is_file() and "| **mean** |" in (out / edit.name / "report.md").read_text()
+    generated = json.loads((out / text.name / "report.json").read_text())["text_to_face"]
+    assert 0 <= generated["requested_present"] <= 1 and generated["faces"] == 8

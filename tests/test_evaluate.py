@@ -1,0 +1,75 @@
+"""Evaluation metrics against hand-computed values on constructed cases."""
+
+import numpy as np
+import pytest
+
+from makeover.attributes import DEFAULT_CONDITIONED as C
+from makeover.evaluate import edit_metrics, flip_targets, kid, mean_pairwise_l1, psnr, ssim
+
+
+def test_psnr_of_a_known_perturbation():
+    a = np.full((2, 8, 8, 3), 100, np.uint8)
+    b = a + np.array([5, 0], np.uint8)[:, None, None, None]
+    p = psnr(b, a)
+    assert p[0] == pytest.approx(20 * np.log10(255 / 5)) and np.isinf(p[1])
+
+
+def test_ssim_identical_is_one_and_noise_lowers_it():
+    a = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
+    assert ssim(a, a) == pytest.approx([1.0, 1.0], abs=1e-5)
+    noisy = np.clip(a + np.random.default_rng(1).normal(0, 40, a.shape), 0, 255).astype(np.uint8)
+    assert (ssim(a, noisy) < 0.9).all()
+
+
+def test_kid_matches_the_formula_written_out():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 3)), rng.normal(1.0, 1.0, size=(5, 3))
+
+    def k(a, b):
+        return (a @ b / 3 + 1) ** 3
+
+    xx = sum(k(x[i], x[j]) for i in range(4) for j in range(4) if i != j) / 12
+    yy = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / 20
+    xy = sum(k(x[i], y[j]) for i in range(4) for j in range(5)) / 20
+    assert kid(x, y) == pytest.approx(xx + yy - 2 * xy)
+
+
+def test_mean_pairwise_l1():
+    images = np.stack([np.zeros((2, 2, 3)), np.full((2, 2, 3), 10), np.full((2, 2, 3), 30)]).astype(np.uint8)
+    assert mean_pairwise_l1(images) == pytest.approx((10 + 30 + 20) / 3)
+
+
+def test_flip_targets_follow_the_conflict_rules():
+    labels = -np.ones((1, len(C)), np.float32)
+    c = flip_targets(labels, C.index("Blond_Hair"), C)[0]
+    assert c[C.index("Blond_Hair")] == 1 and c[C.index("Black_Hair")] == -1 and c[C.index("Bald")] == -1
+    assert c[C.index("Smiling")] == 0
+
+
+class FixedJudge:
+    """A judge that reads attribute k's sign from pixel (0, k)'s red channel (> 127 = present)."""
+
+    names = C
+    size = 8
+
+    def signs(self, images):
+        return np.where(images[:, 0, :len(C), 0] > 127, 1, -1)
+
+
+def test_identity_edit_success_is_the_judges_error_rate():
+    rng = np.random.default_rng(0)
+    labels = rng.choice([-1.0, 1.0], (10, len(C))).astype(np.float32)
+    images = np.zeros((10, 8, 32, 3), np.uint8)
+    images[:, 0, :len(C), 0] = np.where(labels > 0, 200, 50)
+    images[:3, 0, C.index("Male"), 0] = np.where(labels[:3, C.index("Male")] > 0, 50, 200)  # 3 judged wrong
+    m = edit_metrics(lambda x, c: x, images, labels, C, FixedJudge())
+    assert m["per_attribute"]["Male"]["success"] == pytest.approx(0.3)
+    assert m["per_attribute"]["Smiling"]["success"] == 0.0
+    assert m["mean_preserved"] == 1.0 and m["per_attribute"]["Male"]["mean_abs_change"] == 0.0
+
+    def perfect(x, c):  # writes the requested value into the judged pixel
+        out = x.copy()
+        out[:, 0, :len(C), 0] = np.where(c > 0, 200, np.where(c < 0, 50, x[:, 0, :len(C), 0]))
+        return out
+    m = edit_metrics(perfect, images, labels, C, FixedJudge())
+    assert m["mean_success"] == 1.0 and m["mean_preserved"] == pytest.approx(1.0, abs=0.02)
