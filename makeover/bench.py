@@ -1,11 +1,14 @@
-"""`--run bench`: training throughput, the FLOP/s it implies, and the share of a matmul peak.
+"""`--run bench`: training throughput, the FLOP/s it implies and the share of a matmul peak;
+transform cold start and warm photos/s; generate faces/s; peak memory.
 
 A benchmark, not a test: it measures on whatever device is present and
-appends one row to benchmarks/README.md so results accumulate over time.
+appends rows to benchmarks/README.md (training) and benchmarks/inference.md
+so results accumulate over time.
 """
 
 from __future__ import annotations
 
+import logging
 import platform
 import resource
 import time
@@ -14,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 BENCH_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "README.md"
+INFERENCE_FILE = BENCH_FILE.with_name("inference.md")
+INFERENCE_HEADER = ("| date | machine | model | transform cold s (1024x768) | transform warm photos/s | "
+                    "faces found | generate faces/s (batch 64) | peak RSS MB |\n|---|---|---|---|---|---|---|---|\n")
 HEADER = ("| date | machine | config | batch | images/s | GFLOP/step | GFLOP/s | matmul peak GFLOP/s | "
           "% of peak | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
 
@@ -101,3 +108,104 @@ def append_row(r: dict, config: dict) -> None:
         f.write(f"| {date.today()} | {machine()} [{r['device']}] | {label} | {r['batch']} | {r['images_per_s']:.2f} | "
                 f"{r['gflop_per_step']:.1f} | {r['gflops']:.1f} | {r['peak_gflops']:.1f} | "
                 f"{r['percent_of_peak']:.0f}% | {r['peak_rss_mb']:.0f} |\n")
+
+
+# ---------------------------------------------------------------- inference
+
+def photo_1024x768(photos: list[Path], folder: Path) -> Path:
+    """A 1024x768 copy of the first wild photo that is at least that large (else the largest)."""
+    import cv2
+
+    from makeover.imageio import Photo, read_image, write_image
+
+    best = max(photos[:50], key=lambda p: np.prod(read_image(p).rgb.shape[:2]))
+    rgb = cv2.resize(read_image(best).rgb, (1024, 768), interpolation=cv2.INTER_AREA)
+    return write_image(folder / "bench_1024x768.jpg", Photo(rgb, None))
+
+
+def transform_cold_seconds(photo: Path, checkpoint: Path, folder: Path) -> float:
+    """Wall time of the whole CLI in a fresh process, as a user would see it."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(root / "dm_main.py"), "--run", "transform", str(photo), "--text", "smiling",
+                    "--checkpoint", str(checkpoint), "--out", str(folder / "cold.jpg")],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def transform_warm(photos: list[Path], checkpoint: Path) -> tuple[float, int]:
+    """(photos/s, faces found) for reading, detecting, editing and pasting back, model loaded once."""
+    from makeover.edit import FaceEditor, NoFaceError
+    from makeover.imageio import read_image
+
+    editor = FaceEditor.load(checkpoint)
+    vector = np.zeros(len(editor.conditioned), np.float32)
+    vector[0] = 1.0
+    editor.edit(read_image(photos[0]), vector)  # warm-up
+    found, t = 0, time.perf_counter()
+    for path in photos:
+        try:
+            editor.edit(read_image(path), vector)
+            found += 1
+        except NoFaceError:
+            pass
+    return len(photos) / (time.perf_counter() - t), found
+
+
+def generate_faces_per_s(config: dict, batch: int = 64, repeats: int = 3) -> float:
+    """Faces/s of the text path at `batch` (untrained weights: the speed does not depend on them)."""
+    from makeover.generate import draw, make_noise
+    from makeover.models.networks import GeneratorSpec, TextPathSpec, build_generator, build_text_to_face
+    from makeover.train import _spec
+
+    spec = _spec(GeneratorSpec, config["generator"], image_size=config["data"]["image_size"],
+                 num_attributes=len(config["data"]["attributes"]))
+    generator = build_generator(spec)
+    text = build_text_to_face(spec, _spec(TextPathSpec, config["text"]), generator.get_layer("core"),
+                              generator.get_layer("decoder"))
+    c = np.zeros((batch, spec.num_attributes), np.float32)
+    z, eps = make_noise(0, batch, text.inputs[1].shape[-1], text.inputs[2].shape[-1])
+    draw(text, c, z, eps)
+    t = time.perf_counter()
+    for _ in range(repeats):
+        draw(text, c, z, eps)
+    return batch * repeats / (time.perf_counter() - t)
+
+
+def run_inference_bench(config: dict, checkpoint: Path, photos_dir: Path | None, limit: int = 100,
+                        record: bool = True) -> dict:
+    import subprocess
+    import tempfile
+
+    from makeover.imageio import list_images
+
+    result = {"model": checkpoint.name, "generate_faces_per_s": generate_faces_per_s(config)}
+    if photos_dir is not None and photos_dir.is_dir():
+        photos = list_images([photos_dir])[:limit]
+        with tempfile.TemporaryDirectory() as tmp:
+            big = photo_1024x768(photos, Path(tmp))
+            try:
+                result["transform_cold_s"] = transform_cold_seconds(big, checkpoint, Path(tmp))
+            except subprocess.CalledProcessError as e:  # e.g. no face in the chosen photo
+                log.warning("cold transform failed, not timed: %s", e.stderr.decode()[-300:].strip())
+        result["transform_photos_per_s"], result["faces_found"] = transform_warm(photos, checkpoint)
+        result["photos"] = len(photos)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if record:
+        append_inference_row(result)
+    return result
+
+
+def append_inference_row(r: dict) -> None:
+    if not INFERENCE_FILE.is_file():
+        INFERENCE_FILE.write_text("# Inference benchmarks\n\nRows appended by `python dm_main.py --run bench`.\n\n"
+                                  + INFERENCE_HEADER)
+    cold = f"{r['transform_cold_s']:.2f}" if r.get("transform_cold_s") else "-"
+    warm = f"{r['transform_photos_per_s']:.2f}" if "transform_photos_per_s" in r else "-"
+    found = f"{r['faces_found']}/{r['photos']}" if "photos" in r else "-"
+    with open(INFERENCE_FILE, "a", encoding="utf-8") as f:
+        f.write(f"| {date.today()} | {machine()} | {r['model']} | {cold} | {warm} | {found} | "
+                f"{r['generate_faces_per_s']:.1f} | {r['peak_rss_mb']:.0f} |\n")

@@ -122,23 +122,70 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
 @click.option("--steps", type=click.IntRange(1), default=10, show_default=True, help="Timed training steps.")
 @click.option("--batch-size", type=click.IntRange(1), help="Batch size [config: 16].")
 @click.option("--record/--no-record", default=True, show_default=True,
-              help="Append the result to benchmarks/README.md.")
-def bench(config_path, steps, batch_size, record):
-    """Measure training images/s, FLOP/s, share of a matmul peak and peak memory."""
+              help="Append the results to benchmarks/README.md and benchmarks/inference.md.")
+@click.option("--checkpoint", type=click.Path(),
+              help="Model for the transform timings [default: checkpoints/celeba64; else an untrained one].")
+@click.option("--photos", type=click.Path(file_okay=False), default="../shared/data/celeba_wild_dev/img_celeba",
+              show_default=True, help="Folder of photos for the transform timings (skipped if absent).")
+@click.option("--photo-limit", type=click.IntRange(2), default=100, show_default=True)
+@click.option("--only", type=click.Choice(["all", "train", "inference"]), default="all", show_default=True)
+def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limit, only):
+    """Measure training images/s (FLOP/s, share of a matmul peak), transform cold start and warm
+    photos/s, generate faces/s, and peak memory, in one process on whatever device is present."""
+    from pathlib import Path
+
     from makeover.config import load_config
 
     try:
         config = load_config(config_path, {"train": {"batch_size": batch_size}} if batch_size else None)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
-    from makeover.bench import run_bench
+    from makeover.bench import run_bench, run_inference_bench
 
-    r = run_bench(config, steps=steps, record=record)
-    click.echo(f"training: {r['images_per_s']:.2f} images/s ({r['seconds_per_step']:.2f} s/step at batch "
-               f"{r['batch']}, {r['image_size']} px) on {r['device']}")
-    click.echo(f"compute:  {r['gflop_per_step']:.1f} GFLOP/step -> {r['gflops']:.1f} GFLOP/s = "
-               f"{r['percent_of_peak']:.0f}% of a {r['peak_gflops']:.1f} GFLOP/s float32 matmul peak")
-    click.echo(f"memory:   peak RSS {r['peak_rss_mb']:.0f} MB")
+    if only in ("all", "train"):
+        r = run_bench(config, steps=steps, record=record)
+        click.echo(f"training: {r['images_per_s']:.2f} images/s ({r['seconds_per_step']:.2f} s/step at batch "
+                   f"{r['batch']}, {r['image_size']} px) on {r['device']}")
+        click.echo(f"compute:  {r['gflop_per_step']:.1f} GFLOP/step -> {r['gflops']:.1f} GFLOP/s = "
+                   f"{r['percent_of_peak']:.0f}% of a {r['peak_gflops']:.1f} GFLOP/s float32 matmul peak")
+    if only in ("all", "inference"):
+        model = _bench_model(checkpoint, config)
+        r = run_inference_bench(config, model, Path(photos), photo_limit, record)
+        if "photos" in r:
+            cold = f"{r['transform_cold_s']:.2f} s" if "transform_cold_s" in r else "not timed"
+            click.echo(f"transform: cold {cold} for one 1024x768 photo (fresh process); "
+                       f"warm {r['transform_photos_per_s']:.2f} photos/s; a face in {r['faces_found']}/{r['photos']}")
+        else:
+            click.echo(f"transform: skipped (no photos at {photos})")
+        click.echo(f"generate: {r['generate_faces_per_s']:.1f} faces/s at batch 64")
+    import resource
+
+    click.echo(f"memory:   peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _bench_model(checkpoint, config):
+    """The model to time: --checkpoint, the shipped one, or an untrained export of the config."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from makeover.edit import DEFAULT_MODEL
+
+    path = Path(checkpoint) if checkpoint else DEFAULT_MODEL
+    if (path / "generator.keras").is_file() or path.suffix == ".keras":
+        return path
+    from makeover.models.networks import GeneratorSpec, build_generator
+    from makeover.train import _spec
+
+    folder = Path(tempfile.mkdtemp(prefix="makeover-bench-")) / "untrained"
+    folder.mkdir()
+    data = config["data"]
+    spec = _spec(GeneratorSpec, config["generator"], image_size=data["image_size"],
+                 num_attributes=len(data["attributes"]))
+    build_generator(spec).save(folder / "generator.keras")
+    (folder / "generator.json").write_text(json.dumps({"attributes": data["attributes"],
+                                                       "image_size": data["image_size"]}))
+    return folder
 
 
 def _batch(files, work, desc: str) -> None:

@@ -159,3 +159,13 @@ def test_generator_learns_toward_the_counterfactual(tmp_path):
     before, after = np.abs(x - truth).mean(), np.abs(out - truth).mean()
     print(f"L1 to counterfactual: input {before:.4f}, output {after:.4f}")
     assert after < 0.85 * before, f"L1 to counterfactual: input {before:.4f}, output {after:.4f}"
+
+
+def test_inference_bench_runs_on_a_tiny_config(tmp_path, monkeypatch):
+    from makeover import bench
+
+    monkeypatch.setattr(bench, "INFERENCE_FILE", tmp_path / "inference.md")
+    config = tiny_config()
+    r = bench.run_inference_bench(config, tmp_path / "tiny", photos_dir=None)
+    assert r["generate_faces_per_s"] > 0 and "transform_cold_s" not in r
+    assert "| tiny | - | - | - |" in (tmp_path / "inference.md").read_text()
