@@ -98,20 +98,8 @@ def predict_logits(model, images_uint8: np.ndarray, batch: int = 256) -> np.ndar
     return np.concatenate(out)
 
 
-def load_classifier(path: str | Path):
+def load_classifier(path):
     """(keras model, metadata) from classifier.keras (+ classifier.json) or a folder holding it."""
-    import json
+    from makeover.inference import load_model
 
-    import keras
-
-    import makeover.models.layers  # noqa: F401  (registers the custom layers)
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "classifier.keras"
-    if not path.is_file():
-        raise FileNotFoundError(f"no classifier at {path}")
-    model = keras.saving.load_model(path, safe_mode=True)
-    meta_path = path.with_suffix(".json")
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    return model, meta
+    return load_model(path, "classifier.keras")

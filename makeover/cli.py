@@ -169,7 +169,7 @@ def _bench_model(checkpoint, config):
     import tempfile
     from pathlib import Path
 
-    from makeover.edit import DEFAULT_MODEL
+    from makeover.inference import DEFAULT_MODEL
 
     path = Path(checkpoint) if checkpoint else DEFAULT_MODEL
     if (path / "generator.keras").is_file() or path.suffix == ".keras":
@@ -297,12 +297,12 @@ def describe(inputs, checkpoint, all_faces, max_pixels):
     try:
         files = _files(inputs)
         from makeover.classify import load_classifier, predict_logits
-        from makeover.edit import aligned_faces, resolve_model
+        from makeover.edit import aligned_faces
         from makeover.faces import FaceDetector
         from makeover.imageio import read_image
         from makeover.text import describe_attributes
 
-        classifier, meta = load_classifier(resolve_model(checkpoint, "classifier.keras"))
+        classifier, meta = load_classifier(checkpoint)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     names, size, detector = meta["attributes"], meta["image_size"], FaceDetector()
@@ -407,7 +407,7 @@ def evaluate(checkpoint, classifier, dataset, limit, out, seed):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces."""
     from pathlib import Path
 
-    from makeover.edit import DEFAULT_MODEL
+    from makeover.inference import DEFAULT_MODEL
 
     name = Path(checkpoint or DEFAULT_MODEL).name
     out = Path(out or f"runs/evaluate-{_slug(name)}-{_slug(Path(dataset).name)}")

@@ -10,23 +10,10 @@ import numpy as np
 from makeover.faces import Face, FaceDetector, alignment, crop_face, paste_edit
 from makeover.imageio import Photo
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
-DEFAULT_MODEL = CHECKPOINTS / "celeba64"
 
 
 class NoFaceError(ValueError):
     """No face was found in a photo."""
-
-
-def resolve_model(path: str | Path | None, filename: str) -> Path:
-    """`path` (a file or a folder holding `filename`), or the shipped default model."""
-    path = Path(path) if path else DEFAULT_MODEL
-    target = path / filename if path.is_dir() else path
-    if not target.is_file():
-        hint = ("no model is shipped in this checkout; train one (see README) and pass --checkpoint RUN_FOLDER"
-                if path == DEFAULT_MODEL else "pass a run folder or the .keras file itself")
-        raise FileNotFoundError(f"no {filename} at {path}: {hint}")
-    return target
 
 
 @dataclass
@@ -49,7 +36,7 @@ class FaceEditor:
     def load(cls, checkpoint: str | Path | None = None) -> "FaceEditor":
         from makeover.inference import load_generator
 
-        model, meta = load_generator(resolve_model(checkpoint, "generator.keras"))
+        model, meta = load_generator(checkpoint)
         return cls(model, meta)
 
     def edit_crops(self, crops: np.ndarray, vector: np.ndarray) -> np.ndarray:

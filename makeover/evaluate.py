@@ -22,7 +22,6 @@ Metrics
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -197,12 +196,12 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
 def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, seed: int = 0) -> dict:
     from makeover.classify import attribute_accuracy, load_classifier
     from makeover.data.pipeline import open_source
-    from makeover.edit import FaceEditor, resolve_model
+    from makeover.edit import FaceEditor
     from makeover.viz import image_grid, save_png
 
     out.mkdir(parents=True, exist_ok=True)
     editor = FaceEditor.load(checkpoint) if _has(checkpoint, "generator.keras") else None
-    judge = Judge(*load_classifier(resolve_model(classifier or checkpoint, "classifier.keras")))
+    judge = Judge(*load_classifier(classifier or checkpoint))
     conditioned = editor.conditioned if editor else judge.names
     size = editor.size if editor else judge.size
     source = open_source(dataset, "test", max(limit, 64), seed)
@@ -245,7 +244,7 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
 
 
 def _has(checkpoint, filename: str) -> bool:
-    from makeover.edit import resolve_model
+    from makeover.inference import resolve_model
 
     try:
         resolve_model(checkpoint, filename)

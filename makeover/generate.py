@@ -6,7 +6,6 @@ the model, so the same seed gives the same faces on every run and machine.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -54,15 +53,9 @@ class TextToFace:
 
     @classmethod
     def load(cls, checkpoint: str | Path | None = None) -> "TextToFace":
-        import keras
+        from makeover.inference import load_model
 
-        import makeover.models.layers  # noqa: F401  (registers the custom layers)
-        from makeover.edit import resolve_model
-
-        path = resolve_model(checkpoint, "text_to_face.keras")
-        model = keras.saving.load_model(path, safe_mode=True)
-        meta_path = path.with_suffix(".json")
-        return cls(model, json.loads(meta_path.read_text()) if meta_path.is_file() else {})
+        return cls(*load_model(checkpoint, "text_to_face.keras"))
 
     def faces(self, vectors: np.ndarray, seed: int, same_identity: bool = False) -> np.ndarray:
         """One face per vector; with `same_identity` all share the noise of face 0 (a character sheet)."""
@@ -98,8 +91,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     import tensorflow as tf
 
     from makeover.data.pipeline import image_stream, open_source
-    from makeover.edit import resolve_model
-    from makeover.inference import load_generator
+    from makeover.inference import load_generator, resolve_model
     from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN

@@ -256,8 +256,6 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     Ctrl-C stops after the current step, saves a checkpoint and the generator,
     and raises KeyboardInterrupt with a message saying how to resume.
     """
-    import tensorflow as tf
-
     run, config = prepare_run(config, out, name, resume)
     data, t = config["data"], config["train"]
     conditioned = tuple(data["attributes"])
