@@ -117,8 +117,8 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         d = build_msg_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
                                           num_attributes=len(conditioned)))
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
-        gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
-                    keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+        gan.compile(keras.optimizers.Adam(tc["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
+                    keras.optimizers.Adam(tc["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
     ckpt = latest_checkpoint(run) if resume else None
     if ckpt is not None:
         gan.load_weights(ckpt)

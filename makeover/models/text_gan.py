@@ -15,7 +15,10 @@ Each step:
   every scale);
 - D judges (real, c) = real, (real, c of another image) = fake (matching-aware)
   and (fake, c) = fake; D's classifier head learns the real labels;
-- G: hinge + masked attribute BCE on the fake + KL(N(mu, sigma) || N(0, I)).
+- G: annealed from L1 to the real face whose (partial) labels were asked
+  (a conditional mean: a blurry but face-shaped start that a few hundred CPU
+  steps reach) towards hinge + masked attribute BCE on the fake; plus
+  KL(N(mu, sigma) || N(0, I)) throughout.
 """
 
 from __future__ import annotations
@@ -38,9 +41,14 @@ class TextLossSpec:
     r1_gamma: float = 1.0
     drift: float = 0.001
     keep_prob: float = 0.5      # chance that an attribute is left unspecified (0)
+    pixel_start: float = 10.0   # L1 to the real face whose attributes were asked, at the start ...
+    pixel_end: float = 0.0      # ... and once annealed (deep-makeover's schedule, applied to the text path)
+    anneal_start: int = 100
+    anneal_steps: int = 400
 
 
-TEXT_LOG_KEYS = ("g_loss", "d_loss", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1", "drift")
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1", "drift", "anneal",
+                 "w_pixel")
 
 
 def pyramid(images):
@@ -69,6 +77,8 @@ class TextToFaceGAN(GANBase):
         c_wrong = tf.roll(c, shift=1, axis=0)
         z = tf.random.stateless_normal((n, self.noise_dim), seed=self._step_seed(2))
         eps = tf.random.stateless_normal((n, self.ca_dim), seed=self._step_seed(3))
+        a = losses.anneal(self.step, spec.anneal_start, spec.anneal_steps)
+        w_pixel = spec.pixel_start * (1.0 - a) + spec.pixel_end * a
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake64, fake32, fake16, mu, log_var = self.generator([c, z, eps], training=True)
@@ -90,7 +100,8 @@ class TextToFaceGAN(GANBase):
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.attribute_bce(cls[2 * n:], c)
             kl = losses.kl_standard_normal(mu, log_var)
-            g_loss = spec.adversarial * g_adv + spec.g_classification * g_cls + spec.kl * kl
-        values = {"g_loss": g_loss, "d_loss": d_loss, "g_adv": g_adv, "g_cls": g_cls, "kl": kl,
-                  "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}
+            pixel = losses.pixel_l1(fake64, real_x)
+            g_loss = w_pixel * pixel + a * (spec.adversarial * g_adv + spec.g_classification * g_cls) + spec.kl * kl
+        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "g_adv": g_adv, "g_cls": g_cls, "kl": kl,
+                  "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
