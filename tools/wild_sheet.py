@@ -1,0 +1,55 @@
+"""Contact sheet for looking at transform on real photos (not a test; writes under runs/).
+
+Each row: the photo's face region before | the aligned crop | the model's edit
+of the crop | the face region after paste-back.
+
+    python tools/wild_sheet.py ../shared/data/celeba_wild_dev/img_celeba --text "smiling" --num 12
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--text", default="smiling", show_default=True)
+@click.option("--checkpoint", type=click.Path())
+@click.option("--num", type=click.IntRange(1), default=12, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="runs/wild_sheet.png", show_default=True)
+def main(folder, text, checkpoint, num, out):
+    from makeover.edit import FaceEditor, NoFaceError
+    from makeover.faces import _footprint
+    from makeover.imageio import list_images, read_image
+    from makeover.text import request_vector
+    from makeover.viz import save_png
+
+    editor = FaceEditor.load(checkpoint)
+    vector, report = request_vector(text, None, editor.conditioned)
+    click.echo(report)
+    tile = 128
+    rows = []
+    for path in list_images([folder]):
+        if len(rows) == num:
+            break
+        photo = read_image(path)
+        try:
+            result = editor.edit(photo, vector)
+        except NoFaceError:
+            continue
+        x0, y0, x1, y1 = _footprint(result.matrices[0], photo.rgb.shape)
+        cells = [photo.rgb[y0:y1, x0:x1], result.before[0], result.after[0], result.photo.rgb[y0:y1, x0:x1]]
+        rows.append(np.concatenate([cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells], 1))
+    save_png(np.concatenate(rows, 0), out)
+    click.echo(f"wrote {out} ({len(rows)} faces)")
+
+
+if __name__ == "__main__":
+    main()
