@@ -1,0 +1,81 @@
+"""Copy a model's inference files from run folders into checkpoints/NAME/ and write its model card.
+
+Only inference weights travel (generator.keras, text_to_face.keras, classifier.keras and
+their .json); discriminators and optimizer state stay in the run folders.
+
+    python tools/ship.py checkpoints/celeba64 --makeover runs/00000-celeba64 --text runs/00003-text \\
+        --classifier runs/00002-classifier64 --report runs/evaluate-celeba64/report.md --notes notes.md
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+LICENCE = ("Trained on CelebA, which is available for non-commercial research and educational purposes only. "
+           "This model, and anything made with it, is for non-commercial research and education only.")
+
+
+def _run_facts(run: Path) -> dict:
+    config = json.loads((run / "config.json").read_text())
+    lines = (run / "stats.jsonl").read_text().splitlines() if (run / "stats.jsonl").is_file() else []
+    last = json.loads(lines[-1]) if lines else {}
+    return {"config": config, "steps": last.get("step"), "seconds": last.get("time")}
+
+
+def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
+    for name in files:
+        shutil.copy2(run / name, dest / name)
+    facts = _run_facts(run)
+    data = facts["config"]["data"]
+    size_mb = sum((dest / f).stat().st_size for f in files if f.endswith(".keras")) / 1e6
+    out = [f"## {title}", "", f"- files: {', '.join(f'`{f}`' for f in files)} ({size_mb:.1f} MB)",
+           f"- data: `{data['dataset']}`, train split only, {data['image_size']} px",
+           f"- run: `{run.name}`"]
+    if facts["steps"] is not None:
+        wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
+        out.append(f"- steps: {facts['steps']} at batch {facts['config']['train']['batch_size']}{wall}")
+    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
+    if "mean_accuracy" in meta:
+        out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
+                   f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs, "
+                   f"{meta['wall_seconds'] / 60:.0f} min")
+    out += ["", "<details><summary>resolved config</summary>", "", "```json",
+            json.dumps(facts["config"], indent=1, sort_keys=True), "```", "</details>", ""]
+    return out
+
+
+@click.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--makeover", type=click.Path(exists=True, file_okay=False))
+@click.option("--text", type=click.Path(exists=True, file_okay=False))
+@click.option("--classifier", type=click.Path(exists=True, file_okay=False))
+@click.option("--report", type=click.Path(exists=True, dir_okay=False), help="report.md from --run evaluate")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False), help="Markdown: hardware, failure cases...")
+@click.option("--title", default="makeover model", show_default=True)
+def main(dest, makeover, text, classifier, report, notes, title):
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    card = [f"# {title}", "", f"**Licence condition.** {LICENCE}", ""]
+    if notes:
+        card += [Path(notes).read_text().strip(), ""]
+    for label, run, files in (("Makeover generator", makeover, ["generator.keras", "generator.json"]),
+                              ("Text-to-face path", text, ["text_to_face.keras", "text_to_face.json"]),
+                              ("Evaluation classifier", classifier, ["classifier.keras", "classifier.json"])):
+        if run:
+            card += _section(label, Path(run), files, dest)
+    if report:
+        card += ["## `--run evaluate` on the test split", "",
+                 Path(report).read_text().split("\n", 1)[1].strip().replace("\n## ", "\n### "), ""]
+    (dest / "MODEL_CARD.md").write_text("\n".join(card), encoding="utf-8")
+    click.echo(f"wrote {dest}")
+
+
+if __name__ == "__main__":
+    main()
