@@ -21,6 +21,26 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
+def _load_tensorflow() -> None:
+    """Import TensorFlow with its start-up banner hidden.
+
+    With oneDNN switched on, TF 2.21 prints absl lines at import whatever
+    TF_CPP_MIN_LOG_LEVEL says; they would bury the one-line answers of this
+    CLI. File descriptor 2 is pointed at /dev/null for the import only;
+    a failing import still raises (and its traceback prints afterwards).
+    """
+    if "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _user_errors():
     """Exceptions that are the user's to fix: shown as one line, no traceback."""
     from makeover.attributes import AttributeError_
@@ -73,6 +93,7 @@ def cli(verbose: bool) -> None:
 def train(mode, base, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
           seed, strategy):
     """Train a makeover model (source -> target, or multi-attribute without them)."""
+    _load_tensorflow()
     from makeover.config import load_config, load_preset
 
     try:
@@ -132,6 +153,7 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
 def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limit, only):
     """Measure training images/s (FLOP/s, share of a matmul peak), transform cold start and warm
     photos/s, generate faces/s, and peak memory, in one process on whatever device is present."""
+    _load_tensorflow()
     from pathlib import Path
 
     from makeover.config import load_config
@@ -254,6 +276,7 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
 
       python dm_main.py --run transform me.jpg --text "smiling, no glasses"
     """
+    _load_tensorflow()
     from pathlib import Path
 
     try:
@@ -294,6 +317,7 @@ def describe(inputs, checkpoint, all_faces, max_pixels):
     The sentence uses the words `transform --text` understands, so it can be
     edited and fed back.
     """
+    _load_tensorflow()
     try:
         files = _files(inputs)
         from makeover.classify import load_classifier, predict_logits
@@ -345,6 +369,7 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
       python dm_main.py --run generate --interpolate "a young man" "an old man with a beard"
       python dm_main.py --run generate --character "a man with a beard" "the same, smiling" "the same, with glasses"
     """
+    _load_tensorflow()
     from pathlib import Path
 
     if not descriptions and not interpolate:
@@ -405,6 +430,7 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
 @click.option("--seed", type=int, default=0, show_default=True)
 def evaluate(checkpoint, classifier, dataset, limit, out, seed):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces."""
+    _load_tensorflow()
     from pathlib import Path
 
     from makeover.inference import DEFAULT_MODEL
