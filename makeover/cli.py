@@ -265,9 +265,11 @@ def _files(inputs) -> list:
 @click.option("--suffix", default="_makeover", show_default=True, help="Added to the input's name for the output.")
 @click.option("--all-faces", is_flag=True, help="Edit every face, not only the largest.")
 @click.option("--side-by-side", is_flag=True, help="Write before | after instead of the edited photo alone.")
+@click.option("--strength", type=click.FloatRange(0.0, 3.0), default=1.0, show_default=True,
+              help="Scale the requested change; above 1 exaggerates it (AttGAN's test-time intensity).")
 @click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
               help="Refuse images larger than this (decompression-bomb guard).")
-def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, max_pixels):
+def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, max_pixels):
     """Edit the face(s) in photos from a description; writes whole photos of the input's size.
 
     INPUTS are image files or folders (every image inside). Faces are found,
@@ -288,9 +290,10 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
 
         editor = FaceEditor.load(checkpoint)
         vector, report = request_vector(text, attrs, editor.conditioned)
+        vector = vector * strength
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
-    click.echo(report)
+    click.echo(report + (f"\n  strength x{strength:g}" if strength != 1 else ""))
     out_path = Path(out) if out else None
     many = len(files) > 1
 
