@@ -371,6 +371,8 @@ def describe_attributes(values: dict[str, float], full: bool = False) -> str:
     head = f"a {age}{who}"
     parts = []
     for name, (yes, no) in _PHRASES.items():
+        if name == "No_Beard" and on(name) and not full and not on("Male"):
+            continue  # "clean-shaven" goes without saying unless the face is a man's
         if on(name):
             parts.append(yes)
         elif off(name) and (full or name in ("Eyeglasses", "Smiling")):
