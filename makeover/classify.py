@@ -55,7 +55,7 @@ def train_classifier(config: dict, out: str | Path, name: str, fallback_to_synth
                            fallback_to_synthetic)
     accuracy = attribute_accuracy(model, held_out, names, size)
     path = run / "classifier.keras"
-    model.save(path)
+    inference_only(model).save(path)
     save_json({"attributes": list(names), "image_size": size, "dataset": data["dataset"],
                "train_images": len(source), "epochs": c["epochs"], "wall_seconds": round(wall, 1),
                "held_out_split": test_split, "held_out_images": len(held_out), **accuracy},
@@ -63,6 +63,13 @@ def train_classifier(config: dict, out: str | Path, name: str, fallback_to_synth
     log.info("mean accuracy on %s split: %.3f (majority baseline %.3f)", test_split,
              accuracy["mean_accuracy"], accuracy["mean_majority"])
     return run
+
+
+def inference_only(model):
+    """A copy without the optimizer state (a third of the file), for shipping."""
+    import keras
+
+    return keras.Model(model.inputs, model.outputs, name=model.name)  # same layers, never compiled
 
 
 def _labelled(source, attribute: str) -> bool:
