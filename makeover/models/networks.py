@@ -31,6 +31,7 @@ class GeneratorSpec:
     base_channels: int = 8      # stem width; the bottleneck has 16x as many channels
     blocks: int = 6             # conditioned residual blocks at 1/4 resolution
     masked: bool = True
+    mask_floor: float = 0.15    # least share of the decoder's RGB in the output (see MaskedBlend)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def build_generator(spec: GeneratorSpec) -> keras.Model:
     c = keras.Input((spec.num_attributes,), name="attributes")
     encoder, core, decoder = build_encoder(spec), build_core(spec), build_decoder(spec)
     rgb, mask, _ = decoder(core([encoder(x), c]))
-    out = MaskedBlend(name="blend")(x, rgb, mask) if spec.masked else rgb
+    out = MaskedBlend(spec.mask_floor, name="blend")(x, rgb, mask) if spec.masked else rgb
     return keras.Model([x, c], out, name="generator")
 
 
