@@ -69,7 +69,7 @@ def inference_only(model):
     """A copy without the optimizer state (a third of the file), for shipping."""
     import keras
 
-    return keras.Model(model.inputs, model.outputs, name=model.name)  # same layers, never compiled
+    return keras.Model(model.inputs[0], model.outputs[0], name=model.name)  # same layers, never compiled
 
 
 def _labelled(source, attribute: str) -> bool:
