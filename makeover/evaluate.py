@@ -77,7 +77,7 @@ class Judge:
         self.model = model
         self.names = tuple(meta["attributes"])
         self.size = int(meta["image_size"])
-        self.features = keras.Model(model.inputs, model.get_layer("gap").output)
+        self.features = keras.Model(model.inputs[0], model.get_layer("gap").output)
 
     def signs(self, images: np.ndarray) -> np.ndarray:
         from makeover.classify import predict_logits
@@ -202,8 +202,15 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
     out.mkdir(parents=True, exist_ok=True)
     editor = FaceEditor.load(checkpoint) if _has(checkpoint, "generator.keras") else None
     judge = Judge(*load_classifier(classifier or checkpoint))
-    conditioned = editor.conditioned if editor else judge.names
-    size = editor.size if editor else judge.size
+    t2f = None
+    if _has(checkpoint, "text_to_face.keras"):
+        from makeover.generate import TextToFace
+
+        t2f = TextToFace.load(checkpoint)
+    model = editor or t2f
+    conditioned = model.conditioned if model else judge.names
+    size = int(t2f.meta.get("image_size", judge.size)) if editor is None and t2f else (
+        editor.size if editor else judge.size)
     source = open_source(dataset, "test", max(limit, 64), seed)
     kept = [(i, im) for i, im in ((i, source.load(i, size)) for i in range(min(limit, len(source))))
             if im is not None]
@@ -232,10 +239,9 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
                 k = conditioned.index(name)
                 sheet.append(editor.edit_crops(images[:8], flip_targets(labels[:8], k, conditioned)) / 127.5 - 1)
         save_png(image_grid(sheet), out / "edits.png")
-    if _has(checkpoint, "text_to_face.keras"):
-        from makeover.generate import TextToFace, prompt_sheet
+    if t2f is not None:
+        from makeover.generate import prompt_sheet
 
-        t2f = TextToFace.load(checkpoint)
         report["text_to_face"] = text_metrics(t2f, judge, images, labels, seed=seed)
         save_png(prompt_sheet(t2f), out / "generated.png")
     save_json(report, out / "report.json")

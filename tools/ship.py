@@ -25,8 +25,10 @@ LICENCE = ("Trained on CelebA, which is available for non-commercial research an
 def _run_facts(run: Path) -> dict:
     config = json.loads((run / "config.json").read_text())
     lines = (run / "stats.jsonl").read_text().splitlines() if (run / "stats.jsonl").is_file() else []
-    last = json.loads(lines[-1]) if lines else {}
-    return {"config": config, "steps": last.get("step"), "seconds": last.get("time")}
+    stats = [json.loads(line) for line in lines]
+    # "time" restarts at 0 in a resumed segment: add up the segments
+    seconds = sum(a["time"] for a, b in zip(stats, stats[1:] + [None]) if b is None or b["time"] < a["time"])
+    return {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
 
 
 def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
