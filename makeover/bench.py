@@ -175,6 +175,30 @@ def generate_faces_per_s(config: dict, batch: int = 64, repeats: int = 3) -> flo
     return batch * repeats / (time.perf_counter() - t)
 
 
+def bench_model(checkpoint, config: dict) -> Path:
+    """The model to time: --checkpoint, the shipped one, or an untrained export of the config
+    (the speed does not depend on the weights)."""
+    import json
+    import tempfile
+
+    from makeover.inference import DEFAULT_MODEL
+    from makeover.models.networks import GeneratorSpec, build_generator
+    from makeover.train import _spec
+
+    path = Path(checkpoint) if checkpoint else DEFAULT_MODEL
+    if (path / "generator.keras").is_file() or path.suffix == ".keras":
+        return path
+    folder = Path(tempfile.mkdtemp(prefix="makeover-bench-")) / "untrained"
+    folder.mkdir()
+    data = config["data"]
+    spec = _spec(GeneratorSpec, config["generator"], image_size=data["image_size"],
+                 num_attributes=len(data["attributes"]))
+    build_generator(spec).save(folder / "generator.keras")
+    (folder / "generator.json").write_text(json.dumps({"attributes": data["attributes"],
+                                                       "image_size": data["image_size"]}))
+    return folder
+
+
 def run_inference_bench(config: dict, checkpoint: Path, photos_dir: Path | None, limit: int = 100,
                         record: bool = True) -> dict:
     import subprocess

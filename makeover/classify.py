@@ -17,6 +17,7 @@ import numpy as np
 from makeover.attributes import CELEBA_ATTRIBUTES
 from makeover.config import save_json
 from makeover.data.pipeline import image_stream, open_source
+from makeover.viz import to_float
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +51,16 @@ def train_classifier(config: dict, out: str | Path, name: str, fallback_to_synth
                   verbose=1 if os.isatty(2) else 2)
     wall = time.time() - t0
 
-    test_split = "test"
-    held_out = open_source(data["dataset"], test_split, max(64, data["synthetic_size"] // 10), seed,
+    held_out = open_source(data["dataset"], "test", max(64, data["synthetic_size"] // 10), seed,
                            fallback_to_synthetic)
     accuracy = attribute_accuracy(model, held_out, names, size)
     path = run / "classifier.keras"
     inference_only(model).save(path)
     save_json({"attributes": list(names), "image_size": size, "dataset": data["dataset"],
                "train_images": len(source), "epochs": c["epochs"], "wall_seconds": round(wall, 1),
-               "held_out_split": test_split, "held_out_images": len(held_out), **accuracy},
+               "held_out_split": "test", "held_out_images": len(held_out), **accuracy},
               run / "classifier.json")
-    log.info("mean accuracy on %s split: %.3f (majority baseline %.3f)", test_split,
+    log.info("mean accuracy on the test split: %.3f (majority baseline %.3f)",
              accuracy["mean_accuracy"], accuracy["mean_majority"])
     return run
 
@@ -100,8 +100,7 @@ def attribute_accuracy(model, source, names: tuple[str, ...], size: int, limit: 
 def predict_logits(model, images_uint8: np.ndarray, batch: int = 256) -> np.ndarray:
     out = []
     for i in range(0, len(images_uint8), batch):
-        x = images_uint8[i:i + batch].astype(np.float32) / 127.5 - 1.0
-        out.append(np.asarray(model(x, training=False)))
+        out.append(np.asarray(model(to_float(images_uint8[i:i + batch]), training=False)))
     return np.concatenate(out)
 
 

@@ -162,7 +162,7 @@ def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limi
         config = load_config(config_path, {"train": {"batch_size": batch_size}} if batch_size else None)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
-    from makeover.bench import run_bench, run_inference_bench
+    from makeover.bench import bench_model, run_bench, run_inference_bench
 
     if only in ("all", "train"):
         r = run_bench(config, steps=steps, record=record)
@@ -171,7 +171,7 @@ def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limi
         click.echo(f"compute:  {r['gflop_per_step']:.1f} GFLOP/step -> {r['gflops']:.1f} GFLOP/s = "
                    f"{r['percent_of_peak']:.0f}% of a {r['peak_gflops']:.1f} GFLOP/s float32 matmul peak")
     if only in ("all", "inference"):
-        model = _bench_model(checkpoint, config)
+        model = bench_model(checkpoint, config)
         r = run_inference_bench(config, model, Path(photos), photo_limit, record)
         if "photos" in r:
             cold = f"{r['transform_cold_s']:.2f} s" if "transform_cold_s" in r else "not timed"
@@ -183,31 +183,6 @@ def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limi
     import resource
 
     click.echo(f"memory:   peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-
-
-def _bench_model(checkpoint, config):
-    """The model to time: --checkpoint, the shipped one, or an untrained export of the config."""
-    import json
-    import tempfile
-    from pathlib import Path
-
-    from makeover.inference import DEFAULT_MODEL
-
-    path = Path(checkpoint) if checkpoint else DEFAULT_MODEL
-    if (path / "generator.keras").is_file() or path.suffix == ".keras":
-        return path
-    from makeover.models.networks import GeneratorSpec, build_generator
-    from makeover.train import _spec
-
-    folder = Path(tempfile.mkdtemp(prefix="makeover-bench-")) / "untrained"
-    folder.mkdir()
-    data = config["data"]
-    spec = _spec(GeneratorSpec, config["generator"], image_size=data["image_size"],
-                 num_attributes=len(data["attributes"]))
-    build_generator(spec).save(folder / "generator.keras")
-    (folder / "generator.json").write_text(json.dumps({"attributes": data["attributes"],
-                                                       "image_size": data["image_size"]}))
-    return folder
 
 
 def _batch(files, work, desc: str) -> None:
@@ -411,12 +386,12 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
         for k, face in enumerate(faces):
             save_png(face, singles / f"{r:02d}-{k:03d}.png")
     if interpolate or character:
-        grid = image_grid([f[None].astype(np.float32) / 127.5 - 1.0 for f in rows[0]])
+        grid = image_grid([f[None] for f in rows[0]])
     else:
         per_row = min(num, 8)
         chunks = [f[i:i + per_row] for f in rows for i in range(0, len(f), per_row)]
         grid = image_grid([np.stack([c[k] if k < len(c) else np.full_like(c[0], 255) for c in chunks])
-                           .astype(np.float32) / 127.5 - 1.0 for k in range(per_row)])
+                           for k in range(per_row)])
     save_png(grid, out)
     click.echo(f"wrote {out} and {sum(len(f) for f in rows)} faces in {singles}/")
 

@@ -40,9 +40,9 @@ class FaceEditor:
         return cls(model, meta)
 
     def edit_crops(self, crops: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        from makeover.viz import to_uint8
+        from makeover.viz import to_float, to_uint8
 
-        x = crops.astype(np.float32) / 127.5 - 1.0
+        x = to_float(crops)
         c = np.broadcast_to(np.asarray(vector, np.float32), (len(crops), len(self.conditioned)))
         return to_uint8(np.asarray(self.generator([x, c], training=False)))
 

@@ -209,8 +209,7 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
         t2f = TextToFace.load(checkpoint)
     model = editor or t2f
     conditioned = model.conditioned if model else judge.names
-    size = int(t2f.meta.get("image_size", judge.size)) if editor is None and t2f else (
-        editor.size if editor else judge.size)
+    size = model.size if model else judge.size
     source = open_source(dataset, "test", max(limit, 64), seed)
     kept = [(i, im) for i, im in ((i, source.load(i, size)) for i in range(min(limit, len(source))))
             if im is not None]
@@ -233,11 +232,11 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
             report["counterfactual"] = {
                 "model": counterfactual_metrics(editor.edit_crops, source.faces, idx, size, conditioned),
                 "identity_baseline": counterfactual_metrics(identity, source.faces, idx, size, conditioned)}
-        sheet = [images[:8].astype(np.float32) / 127.5 - 1]
+        sheet = [images[:8]]
         for name in ("Male", "Smiling", "Eyeglasses", "Young", "Blond_Hair"):
             if name in conditioned:
                 k = conditioned.index(name)
-                sheet.append(editor.edit_crops(images[:8], flip_targets(labels[:8], k, conditioned)) / 127.5 - 1)
+                sheet.append(editor.edit_crops(images[:8], flip_targets(labels[:8], k, conditioned)))
         save_png(image_grid(sheet), out / "edits.png")
     if t2f is not None:
         from makeover.generate import prompt_sheet

@@ -48,6 +48,7 @@ class TextToFace:
         self.model = model
         self.meta = meta
         self.conditioned = tuple(meta["attributes"])
+        self.size = int(meta.get("image_size") or model.outputs[0].shape[1])
         self.noise_dim = model.inputs[1].shape[-1]
         self.ca_dim = model.inputs[2].shape[-1]
 
@@ -71,8 +72,7 @@ def prompt_sheet(t2f: "TextToFace", prompts=SAMPLE_PROMPTS, seeds: int = 6, seed
     from makeover.viz import image_grid
 
     vectors = np.stack([parse_text(p, t2f.conditioned).vector for p in prompts])
-    columns = [t2f.faces(vectors, seed + k, same_identity=True).astype(np.float32) / 127.5 - 1.0
-               for k in range(seeds)]
+    columns = [t2f.faces(vectors, seed + k, same_identity=True) for k in range(seeds)]
     return image_grid(columns)
 
 

@@ -14,12 +14,17 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(np.round((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [-1, 1] (the models' range)."""
+    return np.asarray(images).astype(np.float32) / 127.5 - 1.0
+
+
 def image_grid(columns: list[np.ndarray], gap: int = 2) -> np.ndarray:
-    """Columns of (N, H, W, 3) images in [-1, 1] -> one uint8 grid, row i = item i."""
+    """Columns of (N, H, W, 3) images, uint8 or floats in [-1, 1] -> one uint8 grid, row i = item i."""
     n, h, w, _ = columns[0].shape
     grid = np.full((n * h + (n - 1) * gap, len(columns) * w + (len(columns) - 1) * gap, 3), 255, np.uint8)
     for j, col in enumerate(columns):
-        col = to_uint8(col)
+        col = col if col.dtype == np.uint8 else to_uint8(col)
         for i in range(n):
             y, x = i * (h + gap), j * (w + gap)
             grid[y:y + h, x:x + w] = col[i]

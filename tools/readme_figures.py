@@ -35,7 +35,7 @@ def main(checkpoint, out, faces):
     columns = [inputs]
     for text in EDITS:
         columns.append(editor.edit_crops(inputs, parse_text(text, editor.conditioned).vector))
-    save_png(image_grid([c.astype(np.float32) / 127.5 - 1 for c in columns]), out / "edits_synthetic.png")
+    save_png(image_grid(columns), out / "edits_synthetic.png")
     click.echo(f"columns: input | {' | '.join(EDITS)}")
     t2f = TextToFace.load(checkpoint)
     save_png(prompt_sheet(t2f), out / "generated.png")
