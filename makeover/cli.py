@@ -87,11 +87,14 @@ def cli(verbose: bool) -> None:
               help="Folder that receives the run folder NNNNN-<name>/.")
 @click.option("--name", help="Run name [default: from source/target, or 'multi'].")
 @click.option("--resume", type=click.Path(exists=True), help="Run folder (or checkpoint) to continue.")
+@click.option("--init", "init_from", type=click.Path(exists=True),
+              help="--mode makeover: start a new run from this run folder's (or checkpoint's) weights, optimizer "
+                   "state and step count, under this run's config (e.g. to go on with other loss weights).")
 @click.option("--seed", type=int, help="Seed for weights, data order and sampling [config: 0].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")
 def train(mode, base, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
-          seed, strategy):
+          init_from, seed, strategy):
     """Train a makeover model (source -> target, or multi-attribute without them)."""
     _load_tensorflow()
     from makeover.config import load_config, load_preset
@@ -129,7 +132,10 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
         from makeover.train import train as run_training
 
         run_name = name or (f"{_slug(source)}-to-{_slug(target)}" if source else "multi")
-        run = run_training(config, out, run_name, resume, fallback_to_synthetic=fallback)
+        if init_from and resume:
+            raise click.BadParameter("give --init (a new run) or --resume (the same run), not both",
+                                     param_hint="--init")
+        run = run_training(config, out, run_name, resume, fallback_to_synthetic=fallback, init_from=init_from)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     except KeyboardInterrupt as e:

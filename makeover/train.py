@@ -69,7 +69,22 @@ def build_gan(config: dict, target: np.ndarray | None):
     t = config["train"]
     gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
                 keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+    if t.get("guide"):
+        gan.set_guide(*load_guide(t["guide"], config["data"]["attributes"], size))
     return gan
+
+
+def load_guide(path: str, conditioned, image_size: int):
+    """(classifier, columns of the conditioned attributes) for train.guide, checked against the data."""
+    from makeover.classify import load_classifier
+
+    classifier, meta = load_classifier(path)
+    names = list(meta.get("attributes", ()))
+    missing = [a for a in conditioned if a not in names]
+    if missing or meta.get("image_size") != image_size:
+        raise ValueError(f"train.guide {path}: a classifier at {meta.get('image_size')} px on {names}; "
+                         f"the run needs {image_size} px and {missing} too. Train one with --mode classifier.")
+    return classifier, [names.index(a) for a in conditioned]
 
 
 # ---------------------------------------------------------------- run folder
@@ -233,12 +248,16 @@ def ordered_data_ok():
         yield
 
 
+def run_folder(path: str | Path) -> Path:
+    """The run folder of a run folder or of one of its checkpoint files."""
+    path = Path(path)
+    return path.parent.parent if path.is_file() else path
+
+
 def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | None):
     """(run folder, config) for a new run, or for the run being resumed."""
     if resume:
-        run = Path(resume)
-        if run.is_file():  # a checkpoint file was given: its run folder
-            run = run.parent.parent
+        run = run_folder(resume)
         if not (run / "config.json").is_file():
             raise FileNotFoundError(f"--resume: {run} is not a run folder (no config.json)")
         saved = json.loads((run / "config.json").read_text())
@@ -250,12 +269,23 @@ def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | N
 
 
 def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume: str | Path | None = None,
-          fallback_to_synthetic: bool = True, extra_callbacks: list | None = None) -> Path:
+          fallback_to_synthetic: bool = True, extra_callbacks: list | None = None,
+          init_from: str | Path | None = None) -> Path:
     """Train (or resume) a makeover GAN; returns the run folder.
+
+    `init_from` (a run folder or checkpoint) starts a new run from that
+    checkpoint's state, step count included, under `config`; config.json
+    records it as `init_from`.
 
     Ctrl-C stops after the current step, saves a checkpoint and the generator,
     and raises KeyboardInterrupt with a message saying how to resume.
     """
+    init_ckpt = None
+    if init_from:
+        init_ckpt = Path(init_from) if Path(init_from).is_file() else latest_checkpoint(run_folder(init_from))
+        if init_ckpt is None:
+            raise FileNotFoundError(f"--init: no checkpoint in {init_from}")
+        config = {**config, "init_from": str(init_ckpt)}
     run, config = prepare_run(config, out, name, resume)
     data, t = config["data"], config["train"]
     conditioned = tuple(data["attributes"])
@@ -267,7 +297,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     strategy = make_strategy(t["strategy"])
     with strategy.scope():
         gan = build_gan(config, selection.target)
-    ckpt = latest_checkpoint(run) if resume else None
+    ckpt = latest_checkpoint(run) if resume else init_ckpt
     if ckpt is not None:
         gan.load_weights(ckpt)
         log.info("resumed from %s at step %d", ckpt.name, gan.steps_done())

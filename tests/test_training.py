@@ -169,3 +169,51 @@ def test_inference_bench_runs_on_a_tiny_config(tmp_path, monkeypatch):
     r = bench.run_inference_bench(config, tmp_path / "tiny", photos_dir=None)
     assert r["generate_faces_per_s"] > 0 and "transform_cold_s" not in r
     assert "| tiny | - | - | - |" in (tmp_path / "inference.md").read_text()
+
+
+def _guide_classifier(folder, names, size):
+    """An untrained classifier saved as a run would save one (classifier.keras + .json)."""
+    from makeover.config import save_json
+    from makeover.models.classifier import ClassifierSpec, build_classifier
+
+    folder.mkdir()
+    build_classifier(ClassifierSpec(image_size=size, num_attributes=len(names), base_channels=4)).save(
+        folder / "classifier.keras")
+    save_json({"attributes": list(names), "image_size": size}, folder / "classifier.json")
+    return folder
+
+
+def test_guide_classifier_joins_the_loss_but_not_the_checkpoint(tmp_path):
+    config = tiny_config(steps=2)
+    names = ["Eyebrows_Bushy"] + list(reversed(config["data"]["attributes"]))  # columns are looked up by name
+    config["train"]["guide"] = str(_guide_classifier(tmp_path / "guide", names, 32))
+    guided = train(config, tmp_path / "a", "g")
+    stats = [json.loads(line) for line in (guided / "stats.jsonl").read_text().splitlines()]
+    assert all(s["g_guide"] > 0 for s in stats)
+    plain = train(tiny_config(steps=2), tmp_path / "b", "p")
+    assert all(json.loads(line)["g_guide"] == 0 for line in (plain / "stats.jsonl").read_text().splitlines())
+    # the guide is not part of the GAN's weights: checkpoints load either way
+    assert weights_of(guided).keys() == weights_of(plain).keys()
+
+
+def test_guide_of_the_wrong_size_is_refused(tmp_path):
+    config = tiny_config(steps=1)
+    config["train"]["guide"] = str(_guide_classifier(tmp_path / "guide", config["data"]["attributes"], 64))
+    with pytest.raises(ValueError, match="32 px"):
+        train(config, tmp_path, "g")
+
+
+def test_init_starts_a_new_run_from_a_checkpoint(tmp_path):
+    """--init: a new run folder, the old run's state and step count, the new config."""
+    first = train(tiny_config(steps=2), tmp_path, "a")
+    config = tiny_config(steps=3)
+    config["loss"]["cycle"] = 0.0
+    second = train(config, tmp_path, "b", init_from=first)
+    saved = json.loads((second / "config.json").read_text())
+    assert second != first and saved["loss"]["cycle"] == 0.0
+    assert saved["init_from"] == str(latest_checkpoint(first))
+    steps = [json.loads(line)["step"] for line in (second / "stats.jsonl").read_text().splitlines()]
+    assert steps == [3]
+    (tmp_path / "empty" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train(config, tmp_path, "c", init_from=tmp_path / "empty")

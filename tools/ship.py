@@ -22,12 +22,16 @@ LICENCE = ("Trained on CelebA, which is available for non-commercial research an
            "This model, and anything made with it, is for non-commercial research and education only.")
 
 
-def _run_facts(run: Path) -> dict:
+def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
+    """Config, steps and training seconds of a run, following `init_from` to the runs it started from."""
     config = json.loads((run / "config.json").read_text())
     lines = (run / "stats.jsonl").read_text().splitlines() if (run / "stats.jsonl").is_file() else []
-    stats = [json.loads(line) for line in lines]
+    stats = [s for s in map(json.loads, lines) if up_to_step is None or s["step"] <= up_to_step]
     # "time" restarts at 0 in a resumed segment: add up the segments
     seconds = sum(a["time"] for a, b in zip(stats, stats[1:] + [None]) if b is None or b["time"] < a["time"])
+    if "init_from" in config:
+        ckpt = Path(config["init_from"])
+        seconds += _run_facts(ckpt.parent.parent, int(ckpt.name[5:12]))["seconds"] or 0
     return {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
 
 
