@@ -62,8 +62,9 @@ def test_bottleneck_is_quarter_resolution():
     assert bottleneck_shape(GeneratorSpec(image_size=64, base_channels=8)) == (16, 16, 128)
 
 
-def test_save_load_round_trip(tmp_path):
-    g = build_generator(GeneratorSpec(image_size=32, base_channels=4, blocks=2))
+@pytest.mark.parametrize("masked", [True, False])
+def test_save_load_round_trip(tmp_path, masked):
+    g = build_generator(GeneratorSpec(image_size=32, base_channels=4, blocks=2, masked=masked))
     # perturb every weight so the round trip is not trivially the identity
     rng = np.random.default_rng(0)
     for v in g.weights:

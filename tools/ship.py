@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 LICENCE = ("Trained on CelebA, which is available for non-commercial research and educational purposes only. "
            "This model, and anything made with it, is for non-commercial research and education only.")
+SYNTHETIC_LICENCE = ("Trained only on the project's own drawn synthetic faces (`--dataset synthetic`): no CelebA "
+                     "or other third-party image was used, so the project's own licence applies.")
 
 
 def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
@@ -68,7 +70,9 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
 def main(dest, makeover, text, classifier, report, notes, title):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    card = [f"# {title}", "", f"**Licence condition.** {LICENCE}", ""]
+    runs = [Path(r) for r in (makeover, text, classifier) if r]
+    synthetic = all(_run_facts(r)["config"]["data"]["dataset"] == "synthetic" for r in runs)
+    card = [f"# {title}", "", f"**Licence condition.** {SYNTHETIC_LICENCE if synthetic else LICENCE}", ""]
     if notes:
         card += [Path(notes).read_text().strip(), ""]
     for label, run, files in (("Makeover generator", makeover, ["generator.keras", "generator.json"]),

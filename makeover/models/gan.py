@@ -117,7 +117,8 @@ class GANBase(keras.Model):
                                        (d_tape, d_loss, self.discriminator, self.d_optimizer)):
             variables = model.trainable_variables
             grads = tape.gradient(loss, variables)
-            opt.apply_gradients(zip([g / replicas for g in grads], variables))
+            # None: a variable the loss does not reach (the unused mask head of an unmasked G)
+            opt.apply_gradients([(g / replicas, v) for g, v in zip(grads, variables) if g is not None])
         for k, v in values.items():
             self.trackers[k].update_state(v)
         return values

@@ -2,12 +2,15 @@
 
 Generator: stem conv -> two lossless downsamplings (space-to-depth + 1x1 conv)
 -> conditioned residual blocks at 1/4 resolution -> two upsamplings
-(1x1 conv + depth-to-space) -> RGB conv, blended with the input through a
-learned mask. Every trunk layer starts as a (partial) identity and every
+(1x1 conv + depth-to-space) -> RGB conv, the output (as in StarGAN and
+AttGAN). Every trunk layer starts as a (partial) identity and every
 residual branch starts at zero, so G(x, c) == x before training
-(deep-makeover). The mask keeps background and identity where no attribute
-lives (GANimation/AttGAN-style attention); the text path of issue 4 can use
-the decoder's RGB output on its own.
+(deep-makeover). Optionally (masked=True) the RGB is blended with the input
+through a learned mask (GANimation-style attention). The mask was meant to
+keep background and identity where no attribute lives, but in training on
+CelebA and on synthetic faces it closed (logits near -5 with the floor, -16
+without), and the edits stayed faint tints; so it is off by default. The
+text path of issue 4 uses the decoder's RGB output on its own either way.
 
 The encoder, the conditioned core and the decoder are separate Keras models so
 that another path (text -> bottleneck) can reuse core and decoder.
@@ -30,7 +33,7 @@ class GeneratorSpec:
     num_attributes: int = 16
     base_channels: int = 8      # stem width; the bottleneck has 16x as many channels
     blocks: int = 6             # conditioned residual blocks at 1/4 resolution
-    masked: bool = True
+    masked: bool = False        # blend through a learned mask (closed in training: see above)
     mask_floor: float = 0.15    # least share of the decoder's RGB in the output (see MaskedBlend)
 
 
