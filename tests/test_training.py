@@ -142,7 +142,7 @@ def test_generator_learns_toward_the_counterfactual(tmp_path):
 
     config = tiny_config(steps=180, batch_size=8, sample_every=1000, checkpoint_every=1000)
     config["data"]["synthetic_size"] = 2000
-    config["loss"].update(anneal_start=10, anneal_steps=30)
+    config["loss"].update(anneal_start=0, anneal_steps=30)
     config["selection"] = {"source": "Black_Hair,!Wearing_Hat", "target": "Blond_Hair,!Wearing_Hat"}
     generator, _ = load_generator(train(config, tmp_path, "hair"))
 

@@ -43,8 +43,8 @@ class LossSpec:
     cycle: float = 5.0
     r1_gamma: float = 1.0
     drift: float = 0.001
-    anneal_start: int = 50
-    anneal_steps: int = 200
+    anneal_start: int = 0       # see configs/default.toml: none for an identity-initialised G
+    anneal_steps: int = 100
     keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
     guide: float = 0.0          # weight of the guide classifier's BCE on G's outputs (when there is one)
 
