@@ -117,6 +117,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         d = build_msg_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
                                           num_attributes=len(conditioned)))
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
+        gan.set_encoder(generator.get_layer("encoder"))
         gan.compile(keras.optimizers.Adam(tc["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
                     keras.optimizers.Adam(tc["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
     ckpt = latest_checkpoint(run) if resume else None

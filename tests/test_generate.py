@@ -31,9 +31,10 @@ def _inputs(n=2, seed=0):
 
 def test_shapes_at_every_scale_and_the_shared_decoder():
     generator, text = _models()
-    rgb, half, quarter, mu, log_var = text(list(_inputs()))
+    rgb, half, quarter, mu, log_var, features = text(list(_inputs()))
     assert rgb.shape == (2, 32, 32, 3) and half.shape == (2, 16, 16, 3) and quarter.shape == (2, 8, 8, 3)
     assert mu.shape == log_var.shape == (2, TEXT.ca_dim)
+    assert tuple(features.shape[1:]) == bottleneck_shape(SPEC)
     # The text path ends in the makeover generator's own core and decoder (same weights, not copies).
     core = generator.get_layer("core")
     assert text.get_layer("core") is core and text.get_layer("decoder") is generator.get_layer("decoder")
@@ -48,7 +49,7 @@ def test_shapes_at_every_scale_and_the_shared_decoder():
 def test_conditioning_augmentation_and_kl():
     _, text = _models()
     c, z, eps = _inputs()
-    _, _, _, mu, log_var = text([c, z, np.zeros_like(eps)])
+    _, _, _, mu, log_var, _ = text([c, z, np.zeros_like(eps)])
     ca = text.get_layer("ca")
     sample, mu2, log_var2 = ca(c, eps)
     np.testing.assert_allclose(sample, mu2 + np.exp(0.5 * np.asarray(log_var2)) * eps, rtol=1e-5, atol=1e-6)

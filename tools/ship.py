@@ -40,7 +40,8 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
 def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
     for name in files:
         shutil.copy2(run / name, dest / name)
-    facts = _run_facts(run)
+    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
+    facts = _run_facts(run, meta.get("steps"))  # the exported step: a run may have gone on past it
     data = facts["config"]["data"]
     size_mb = sum((dest / f).stat().st_size for f in files if f.endswith(".keras")) / 1e6
     out = [f"## {title}", "", f"- files: {', '.join(f'`{f}`' for f in files)} ({size_mb:.1f} MB)",
@@ -49,7 +50,6 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
     if facts["steps"] is not None:
         wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
         out.append(f"- steps: {facts['steps']} at batch {facts['config']['train']['batch_size']}{wall}")
-    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
     if "mean_accuracy" in meta:
         out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
                    f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs, "

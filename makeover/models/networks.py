@@ -145,13 +145,15 @@ def _down_to_4(h, ch: int, size: int, extra: dict | None = None):
 
 def build_text_to_face(gspec: GeneratorSpec, tspec: TextPathSpec, core: keras.Model,
                        decoder: keras.Model) -> keras.Model:
-    """(attributes, noise z, CA noise eps) -> (rgb at full, 1/2 and 1/4 size, mu, log_var).
+    """(attributes, noise z, CA noise eps) -> (rgb at full, 1/2 and 1/4 size, mu, log_var, features).
 
     Conditioning augmentation turns the attribute vector into a sample; with z
     it goes through a small up-sampling network to a feature map of exactly
     the generator's bottleneck shape; from there the makeover generator's own
     `core` and `decoder` draw the face. The 1/2 and 1/4 RGB heads (MSG-GAN)
     start as average pooling of the full-size image (SubPixelAverage).
+    `features` (what the path feeds the core) is there for the feature anchor
+    of text_gan.py.
     """
     h16, w16, bottleneck_channels = bottleneck_shape(gspec)
     c = keras.Input((gspec.num_attributes,), name="attributes")
@@ -173,7 +175,7 @@ def build_text_to_face(gspec: GeneratorSpec, tspec: TextPathSpec, core: keras.Mo
     c0 = gspec.base_channels
     rgb_half = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_half")(h32)
     rgb_quarter = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_quarter")(f)
-    return keras.Model([c, z, eps], [rgb, rgb_half, rgb_quarter, mu, log_var], name="text_to_face")
+    return keras.Model([c, z, eps], [rgb, rgb_half, rgb_quarter, mu, log_var, features], name="text_to_face")
 
 
 def build_msg_discriminator(spec: DiscriminatorSpec) -> keras.Model:
