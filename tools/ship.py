@@ -10,6 +10,7 @@ their .json); discriminators and optimizer state stay in the run folders.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def main(dest, makeover, text, classifier, report, notes, title):
             card += _section(label, Path(run), files, dest)
     if report:
         card += ["## `--run evaluate` on the test split", "",
-                 Path(report).read_text().split("\n", 1)[1].strip().replace("\n## ", "\n### "), ""]
+                 re.sub(r"^## ", "### ", Path(report).read_text().split("\n", 1)[1].strip(), flags=re.M), ""]
     (dest / "MODEL_CARD.md").write_text("\n".join(card), encoding="utf-8")
     click.echo(f"wrote {dest}")
 
