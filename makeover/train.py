@@ -78,7 +78,11 @@ def load_guide(path: str, conditioned, image_size: int):
     """(classifier, columns of the conditioned attributes) for train.guide, checked against the data."""
     from makeover.classify import load_classifier
 
-    classifier, meta = load_classifier(path)
+    try:
+        classifier, meta = load_classifier(path)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"train.guide: {e}. Train the guide first (with --mode classifier; "
+                                f"configs/guide64.toml is an example) or set train.guide = \"\" for none.") from None
     names = list(meta.get("attributes", ()))
     missing = [a for a in conditioned if a not in names]
     if missing or meta.get("image_size") != image_size:
@@ -286,6 +290,8 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
         if init_ckpt is None:
             raise FileNotFoundError(f"--init: no checkpoint in {init_from}")
         config = {**config, "init_from": str(init_ckpt)}
+    if config["train"].get("guide") and not resume:  # a bad guide: say so before a run folder exists
+        load_guide(config["train"]["guide"], config["data"]["attributes"], config["data"]["image_size"])
     run, config = prepare_run(config, out, name, resume)
     data, t = config["data"], config["train"]
     conditioned = tuple(data["attributes"])
