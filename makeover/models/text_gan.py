@@ -22,9 +22,10 @@ Each step:
 - the feature anchor (when the makeover generator's frozen encoder is set):
   L1 between the bottleneck the text path feeds the core and the encoder's
   bottleneck of that same real face, throughout. The decoder only renders
-  well what its encoder produces: without the anchor, the path found
-  bottlenecks that the decoder's depth-to-space layers turned into a 4x4
-  block pattern (seen on CelebA and on synthetic faces).
+  well what its encoder produces; the path's bottlenecks come out of it as a
+  4x4 block pattern (seen on CelebA and on synthetic faces). The anchor
+  pulls towards the encoder's bottlenecks but, in a 1,500-step synthetic run,
+  did not remove the pattern: an open problem.
 """
 
 from __future__ import annotations
