@@ -69,15 +69,18 @@ def build_gan(config: dict, target: np.ndarray | None):
     t = config["train"]
     gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
                 keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
-    if t.get("guide"):
-        gan.set_guide(*load_guide(t["guide"], config["data"]["attributes"], size))
     return gan
 
 
-def load_guide(path: str, conditioned, image_size: int):
-    """(classifier, columns of the conditioned attributes) for train.guide, checked against the data."""
+def load_guide(config: dict):
+    """(classifier, columns of the conditioned attributes) for train.guide, checked against the data;
+    None when the config names no guide."""
     from makeover.classify import load_classifier
 
+    path = config["train"].get("guide")
+    if not path:
+        return None
+    conditioned, image_size = config["data"]["attributes"], config["data"]["image_size"]
     try:
         classifier, meta = load_classifier(path)
     except FileNotFoundError as e:
@@ -290,9 +293,10 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
         if init_ckpt is None:
             raise FileNotFoundError(f"--init: no checkpoint in {init_from}")
         config = {**config, "init_from": str(init_ckpt)}
-    if config["train"].get("guide") and not resume:  # a bad guide: say so before a run folder exists
-        load_guide(config["train"]["guide"], config["data"]["attributes"], config["data"]["image_size"])
+    guide = None if resume else load_guide(config)  # a bad guide: say so before a run folder exists
     run, config = prepare_run(config, out, name, resume)
+    if resume:
+        guide = load_guide(config)  # the saved config's
     data, t = config["data"], config["train"]
     conditioned = tuple(data["attributes"])
     source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
@@ -303,10 +307,12 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     strategy = make_strategy(t["strategy"])
     with strategy.scope():
         gan = build_gan(config, selection.target)
+    if guide is not None:
+        gan.set_guide(*guide)
     ckpt = latest_checkpoint(run) if resume else init_ckpt
     if ckpt is not None:
         gan.load_weights(ckpt)
-        log.info("resumed from %s at step %d", ckpt.name, gan.steps_done())
+        log.info("%s %s at step %d", "resumed from" if resume else "started from", ckpt.name, gan.steps_done())
     start, total = gan.steps_done(), t["steps"]
     if start >= total:
         log.info("run already at step %d of %d: nothing to do", start, total)

@@ -23,7 +23,6 @@ def main(run):
 
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
-    config["train"]["guide"] = ""  # a training-time loss: not needed to export
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         raise click.ClickException(f"no checkpoint in {run}/checkpoints")

@@ -19,6 +19,8 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from makeover.train import CHECKPOINT_RE  # noqa: E402  (after the path insert)
+
 LICENCE = ("Trained on CelebA, which is available for non-commercial research and educational purposes only. "
            "This model, and anything made with it, is for non-commercial research and education only.")
 SYNTHETIC_LICENCE = ("Trained only on the project's own drawn synthetic faces (`--dataset synthetic`): no CelebA "
@@ -34,7 +36,7 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     seconds = sum(a["time"] for a, b in zip(stats, stats[1:] + [None]) if b is None or b["time"] < a["time"])
     if "init_from" in config:
         ckpt = Path(config["init_from"])
-        seconds += _run_facts(ckpt.parent.parent, int(ckpt.name[5:12]))["seconds"] or 0
+        seconds += _run_facts(ckpt.parent.parent, int(CHECKPOINT_RE.match(ckpt.name).group(1)))["seconds"] or 0
     return {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
 
 

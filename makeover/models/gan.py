@@ -53,6 +53,13 @@ LOG_KEYS = ("g_loss", "d_loss", "pixel", "g_adv", "g_cls", "g_guide", "cycle", "
             "drift", "anneal", "w_pixel", "w_adv")
 
 
+def frozen(model: keras.Model):
+    """`model` as a frozen function, held in a closure rather than as an attribute Keras tracks:
+    it never trains and is not part of the GAN's weights, so checkpoints load with or without it."""
+    model.trainable = False
+    return lambda x: model(x, training=False)
+
+
 class GANBase(keras.Model):
     """What every GAN here shares: G and D, two optimizers, Mean trackers, stateless step seeds."""
 
@@ -136,15 +143,9 @@ class MakeoverGAN(GANBase):
         self._guide = None
 
     def set_guide(self, classifier: keras.Model, columns: list[int]):
-        """Use `classifier` (frozen; its logits `columns` = the conditioned attributes) as the guide.
-
-        It is held in a closure, not as an attribute Keras tracks, so it is not
-        part of the GAN's weights: checkpoints stay interchangeable with and
-        without a guide, and it never trains.
-        """
-        classifier.trainable = False
-        index = tf.constant(columns, tf.int32)
-        self._guide = lambda x: tf.gather(classifier(x, training=False), index, axis=1)
+        """Use `classifier` (see `frozen`; its logits `columns` = the conditioned attributes) as the guide."""
+        logits, index = frozen(classifier), tf.constant(columns, tf.int32)
+        self._guide = lambda x: tf.gather(logits(x), index, axis=1)
 
     def get_config(self):
         return {**super().get_config(), "target": self.target}
@@ -196,8 +197,8 @@ class MakeoverGAN(GANBase):
                 cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
             else:
                 cycle = tf.constant(0.0)
-            g_loss = (w_pixel * pixel + w_adv * g_adv + a * (spec.g_classification * g_cls + spec.guide * g_guide)
-                      + spec.cycle * cycle)
+            g_loss = (w_pixel * pixel + w_adv * g_adv + spec.cycle * cycle
+                      + a * (spec.g_classification * g_cls + spec.guide * g_guide))
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "g_adv": g_adv, "g_cls": g_cls,
                   "g_guide": g_guide, "cycle": cycle, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
                   "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}

@@ -36,7 +36,7 @@ import keras
 import tensorflow as tf
 
 from makeover import losses
-from makeover.models.gan import GANBase
+from makeover.models.gan import GANBase, frozen
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class TextLossSpec:
     feature: float = 1.0        # the feature anchor's weight (see above), when an encoder is set
 
 
-TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1", "drift", "anneal",
-                 "w_pixel")
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1", "drift",
+                 "anneal", "w_pixel")
 
 
 def pyramid(images):
@@ -78,9 +78,8 @@ class TextToFaceGAN(GANBase):
         self._encoder = None
 
     def set_encoder(self, encoder: keras.Model):
-        """The makeover generator's encoder (frozen; held in a closure, outside the GAN's weights)."""
-        encoder.trainable = False
-        self._encoder = lambda x: encoder(x, training=False)
+        """The makeover generator's encoder, for the feature anchor (see `frozen`)."""
+        self._encoder = frozen(encoder)
 
     def train_step(self, data):
         spec = self.loss_spec
@@ -118,6 +117,6 @@ class TextToFaceGAN(GANBase):
             feature = losses.pixel_l1(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
             g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
                       + a * (spec.adversarial * g_adv + spec.g_classification * g_cls))
-        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv, "g_cls": g_cls, "kl": kl,
-                  "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel}
+        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv,
+                  "g_cls": g_cls, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
