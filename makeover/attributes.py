@@ -126,20 +126,41 @@ def apply_conflict_rules(vector: np.ndarray, conditioned: tuple[str, ...]) -> np
     """Make a requested vector consistent: one hair colour, Bald excludes Bangs, ...
 
     Only entries that were left unspecified (0) or that conflict with an
-    explicitly requested +1 are changed.
+    explicitly requested +1 are changed. Takes one vector or a batch (rows).
     """
-    out = np.array(vector, dtype=np.float32, copy=True)
+    batch = np.array(vector, dtype=np.float32, ndmin=2)
+    columns = conflict_rules_on_columns([batch[:, i] for i in range(batch.shape[1])], conditioned, np.where)
+    out = np.stack(columns, axis=1).astype(np.float32)
+    return out if np.ndim(vector) == 2 else out[0]
+
+
+def conflict_rules_on_columns(columns: list, conditioned: tuple[str, ...], where) -> list:
+    """The conflict rules on per-attribute columns (numpy arrays, or tensors with `where` = tf.where),
+    so that training (in the graph) and inference (numpy) apply the very same rules.
+
+    In an exclusive group the first member requested +1 wins and the others become -1; an implied
+    value fills an attribute only where it was left at 0.
+    """
+    out = list(columns)
     index = {name: i for i, name in enumerate(conditioned)}
     for group in EXCLUSIVE_GROUPS:
         present = [index[a] for a in group if a in index]
-        chosen = [i for i in present if out[i] > 0]
-        if chosen:
-            for i in present:
-                if i != chosen[0]:
-                    out[i] = -1.0 if out[i] >= 0 else out[i]
+        if not present:
+            continue
+        seen = out[present[0]] > 0
+        winner = {present[0]: seen}
+        for i in present[1:]:
+            winner[i] = (out[i] > 0) & ~seen
+            seen = seen | (out[i] > 0)
+        for i in present:
+            out[i] = where(seen & ~winner[i] & (out[i] >= 0), -1.0, out[i])
     for (name, value), implied in IMPLICATIONS.items():
-        if name in index and np.sign(out[index[name]]) == value:
-            for other, other_value in implied:
-                if other in index and out[index[other]] == 0:
-                    out[index[other]] = other_value
+        if name not in index:
+            continue
+        col = out[index[name]]
+        holds = col > 0 if value > 0 else col < 0
+        for other, other_value in implied:
+            if other in index:
+                j = index[other]
+                out[j] = where(holds & (out[j] == 0), float(other_value), out[j])
     return out

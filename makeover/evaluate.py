@@ -103,7 +103,7 @@ def flip_targets(labels: np.ndarray, k: int, conditioned: tuple[str, ...]) -> np
     """Per image: attribute k set to the opposite of its label, conflict rules applied, rest 0 (keep)."""
     c = np.zeros_like(labels, dtype=np.float32)
     c[:, k] = -labels[:, k]
-    return np.stack([apply_conflict_rules(row, conditioned) for row in c])
+    return apply_conflict_rules(c, conditioned)
 
 
 def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge) -> dict:
@@ -165,7 +165,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     n = len(labels)
     keep = rng.uniform(size=labels.shape) < 0.5
     requests = np.where(keep, 0, labels).astype(np.float32)
-    requests = np.stack([apply_conflict_rules(r, conditioned) for r in requests])
+    requests = apply_conflict_rules(requests, conditioned)
     faces = t2f.faces(requests, seed)
     cols = [(k, judge.names.index(a)) for k, a in enumerate(conditioned) if a in judge.names]
     seen_fake, seen_real = judge.signs(faces), judge.signs(real)

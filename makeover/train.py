@@ -65,7 +65,8 @@ def build_gan(config: dict, target: np.ndarray | None):
     discriminator = build_discriminator(_spec(DiscriminatorSpec, config["discriminator"],
                                               image_size=size, num_attributes=k))
     gan = MakeoverGAN(generator, discriminator, _spec(LossSpec, config["loss"]),
-                      target=None if target is None else target.tolist(), seed=config["train"]["seed"])
+                      target=None if target is None else target.tolist(), seed=config["train"]["seed"],
+                      attributes=list(config["data"]["attributes"]))
     t = config["train"]
     gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
                 keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))

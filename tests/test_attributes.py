@@ -57,3 +57,19 @@ def test_conflict_rules_bald_excludes_bangs():
 
 def test_all_conditioned_are_celeba_names():
     assert set(DEFAULT_CONDITIONED) <= set(CELEBA_ATTRIBUTES)
+
+
+def test_conflict_rules_are_the_same_in_the_graph_and_in_numpy():
+    import tensorflow as tf
+
+    from makeover.attributes import conflict_rules_on_columns
+
+    rng = np.random.default_rng(0)
+    batch = rng.choice([-1.0, 0.0, 1.0], size=(500, len(DEFAULT_CONDITIONED)), p=[0.4, 0.3, 0.3]).astype(np.float32)
+    in_graph = tf.stack(conflict_rules_on_columns(tf.unstack(tf.constant(batch), axis=1), DEFAULT_CONDITIONED,
+                                                  tf.where), axis=1).numpy()
+    one_by_one = np.stack([apply_conflict_rules(row, DEFAULT_CONDITIONED) for row in batch])
+    np.testing.assert_array_equal(in_graph, one_by_one)
+    np.testing.assert_array_equal(apply_conflict_rules(batch, DEFAULT_CONDITIONED), one_by_one)
+    hair = [DEFAULT_CONDITIONED.index(a) for a in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair", "Bald")]
+    assert ((one_by_one[:, hair] > 0).sum(axis=1) <= 1).all()

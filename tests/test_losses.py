@@ -35,6 +35,16 @@ def test_attribute_bce_masks_unspecified():
     assert float(losses.attribute_bce(t([[2.0]]), t([[-1.0]]))) == pytest.approx(math.log(1 + math.e ** 2), rel=1e-5)
 
 
+def test_edit_bce_weighs_the_changes_like_everything_kept():
+    # src (+1, +1, +1, -1); asked: attribute 0 -> -1, attribute 1 kept as +1, the rest left at 0.
+    logits, src, asked = t([[2.0, 2.0, 2.0, -2.0]]), t([[1.0, 1.0, 1.0, -1.0]]), t([[-1.0, 1.0, 0.0, 0.0]])
+    changed = math.log(1 + math.e ** 2)          # the one change: target -1 at logit 2
+    kept = math.log(1 + math.e ** -2)            # each of the three others is right
+    assert float(losses.edit_bce(logits, asked, src)) == pytest.approx(changed + kept, rel=1e-5)
+    # nothing asked to change: only the kept term
+    assert float(losses.edit_bce(logits, t([[0.0] * 4]), src)) == pytest.approx(kept, rel=1e-5)
+
+
 def test_r1_and_drift():
     assert float(losses.r1_penalty(tf.ones((2, 2, 2, 1)))) == pytest.approx(2.0)  # 0.5 * 4
     assert float(losses.drift_penalty(t([1.0, 3.0]))) == pytest.approx(5.0)

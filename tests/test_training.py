@@ -217,3 +217,29 @@ def test_init_starts_a_new_run_from_a_checkpoint(tmp_path):
     (tmp_path / "empty" / "checkpoints").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train(config, tmp_path, "c", init_from=tmp_path / "empty")
+
+
+def test_multi_attribute_targets_ask_for_a_change_every_time():
+    """'flips': every request changes at least one attribute of src and obeys the conflict rules."""
+    import tensorflow as tf
+
+    from makeover.attributes import apply_conflict_rules
+    from makeover.data.synthetic import SyntheticFaces
+    from makeover.train import build_gan
+
+    config = tiny_config()
+    gan = build_gan(config, None)
+    names = tuple(config["data"]["attributes"])
+    faces = SyntheticFaces(256, seed=0)
+    src = np.array([[faces.attributes_of(i)[a] for a in names] for i in range(256)], np.float32)
+    c = gan.sample_targets(tf.constant(src), tf.constant(-src)).numpy()
+    changes = (c != 0) & (c != src)
+    assert changes.any(axis=1).all()
+    assert changes.sum(axis=1).mean() < 3                      # an edit or two, not a new face
+    hair = [names.index(a) for a in ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair", "Bald")]
+    assert ((c[:, hair] > 0).sum(axis=1) <= 1).all()
+    asked = c != 0   # the rules would change nothing that was asked (they may fill what was left at 0)
+    np.testing.assert_array_equal(apply_conflict_rules(c, names)[asked], c[asked])
+    gan.loss_spec = type(gan.loss_spec)(**{**vars(gan.loss_spec), "targets": "real"})
+    copied = gan.sample_targets(tf.constant(src), tf.constant(-src)).numpy()
+    assert set(np.unique(copied[copied != 0] * -src[copied != 0])) == {1.0}   # the real stream's labels

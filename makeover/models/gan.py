@@ -5,8 +5,12 @@ Each step sees two independent real streams: `src` (images to edit) and `real`
 source->target mode, any image in multi-attribute mode).
 
 - Target attributes c: in source->target mode the target expression's vector;
-  in multi-attribute mode the labels of the `real` images with each attribute
-  dropped to 0 ("keep") with probability `keep_prob` (attribute dropout).
+  in multi-attribute mode (`targets = "flips"`) src's own labels with one
+  attribute flipped (each other one too with probability `extra_flips`), the
+  rest dropped to 0 ("keep") with probability `keep_prob`, then the conflict
+  rules; or (`targets = "real"`) the labels of the `real` images, dropped
+  likewise. Copied real labels mostly repeat what src already is, so few
+  steps asked for an edit at all.
 - D judges three pairs in one batched call: (real, its labels) = real,
   (src, real labels) = wrong pairing, fake (matching-aware, GAN-INT-CLS), and
   (G(src, c), c_eff) = fake, where c_eff fills c's zeros with src's labels.
@@ -31,6 +35,7 @@ import keras
 import tensorflow as tf
 
 from makeover import losses
+from makeover.attributes import conflict_rules_on_columns
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class LossSpec:
     anneal_start: int = 0       # see configs/default.toml: none for an identity-initialised G
     anneal_steps: int = 100
     keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
+    targets: str = "flips"      # multi-attribute mode: "flips" of src's labels, or "real" labels
+    extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
     guide: float = 0.0          # weight of the guide classifier's BCE on G's outputs (when there is one)
 
 
@@ -137,9 +144,13 @@ class MakeoverGAN(GANBase):
     LOG_KEYS = LOG_KEYS
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: LossSpec | dict,
-                 target: list[float] | None = None, seed: int = 0, **kwargs):
+                 target: list[float] | None = None, seed: int = 0, attributes: list[str] | None = None,
+                 **kwargs):
         super().__init__(generator, discriminator, loss_spec, seed, **kwargs)
+        if self.loss_spec.targets not in ("flips", "real"):
+            raise ValueError(f"loss.targets must be 'flips' or 'real', not {self.loss_spec.targets!r}")
         self.target = None if target is None else [float(v) for v in target]
+        self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
         self._guide = None
 
     def set_guide(self, classifier: keras.Model, columns: list[int]):
@@ -148,15 +159,24 @@ class MakeoverGAN(GANBase):
         self._guide = lambda x: tf.gather(logits(x), index, axis=1)
 
     def get_config(self):
-        return {**super().get_config(), "target": self.target}
+        return {**super().get_config(), "target": self.target, "attributes": self.attributes}
 
     def sample_targets(self, src_attrs, real_attrs):
         """Requested attributes c for this step (0 = keep)."""
         if self.target is not None:
             target = tf.constant(self.target, dtype=src_attrs.dtype)
             return tf.broadcast_to(target, tf.shape(src_attrs))
-        u = tf.random.stateless_uniform(tf.shape(real_attrs), seed=self._step_seed(1))
-        return tf.where(u < self.loss_spec.keep_prob, tf.zeros_like(real_attrs), real_attrs)
+        spec = self.loss_spec
+        dropped = tf.random.stateless_uniform(tf.shape(real_attrs), seed=self._step_seed(1)) < spec.keep_prob
+        if spec.targets == "real":
+            return tf.where(dropped, tf.zeros_like(real_attrs), real_attrs)
+        n, k = tf.shape(src_attrs)[0], src_attrs.shape[-1]
+        one = tf.one_hot(tf.random.stateless_uniform([n], self._step_seed(2), 0, k, tf.int32), k) > 0
+        flip = one | (tf.random.stateless_uniform(tf.shape(src_attrs), seed=self._step_seed(3)) < spec.extra_flips)
+        c = tf.where(flip, -src_attrs, tf.zeros_like(src_attrs))
+        if self.attributes is not None:   # the rules see the changes alone: a kept +1 must not outrank them
+            c = tf.stack(conflict_rules_on_columns(tf.unstack(c, axis=1), tuple(self.attributes), tf.where), 1)
+        return tf.where(tf.not_equal(c, 0.0), c, tf.where(dropped, tf.zeros_like(src_attrs), src_attrs))
 
     def train_step(self, data):
         spec = self.loss_spec
@@ -191,8 +211,8 @@ class MakeoverGAN(GANBase):
 
             pixel = losses.pixel_l1(fake, src_x)
             g_adv = losses.g_hinge(fake_logit)
-            g_cls = losses.attribute_bce(cls[2 * n:], c_eff)
-            g_guide = losses.attribute_bce(self._guide(fake), c_eff) if self._guide else tf.constant(0.0)
+            g_cls = losses.edit_bce(cls[2 * n:], c, src_y)
+            g_guide = losses.edit_bce(self._guide(fake), c, src_y) if self._guide else tf.constant(0.0)
             if spec.cycle > 0:
                 cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
             else:
