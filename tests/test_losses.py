@@ -35,14 +35,26 @@ def test_attribute_bce_masks_unspecified():
     assert float(losses.attribute_bce(t([[2.0]]), t([[-1.0]]))) == pytest.approx(math.log(1 + math.e ** 2), rel=1e-5)
 
 
-def test_edit_bce_weighs_the_changes_like_everything_kept():
+def test_edit_loss_weighs_the_changes_like_everything_kept():
     # src (+1, +1, +1, -1); asked: attribute 0 -> -1, attribute 1 kept as +1, the rest left at 0.
-    logits, src, asked = t([[2.0, 2.0, 2.0, -2.0]]), t([[1.0, 1.0, 1.0, -1.0]]), t([[-1.0, 1.0, 0.0, 0.0]])
+    src, asked = t([[1.0, 1.0, 1.0, -1.0]]), t([[-1.0, 1.0, 0.0, 0.0]])
+    before, after = t([[3.0, 3.0, 2.0, -2.0]]), t([[2.0, 1.0, 2.0, -1.0]])
     changed = math.log(1 + math.e ** 2)          # the one change: target -1 at logit 2
-    kept = math.log(1 + math.e ** -2)            # each of the three others is right
-    assert float(losses.edit_bce(logits, asked, src)) == pytest.approx(changed + kept, rel=1e-5)
-    # nothing asked to change: only the kept term
-    assert float(losses.edit_bce(logits, t([[0.0] * 4]), src)) == pytest.approx(kept, rel=1e-5)
+    kept = (2.0 + 0.0 + 1.0) / 3                 # the others: how far their logits moved
+    assert float(losses.edit_loss(after, before, asked, src)) == pytest.approx(changed + kept, rel=1e-5)
+    # nothing asked to change: only the kept term, over all four
+    assert float(losses.edit_loss(after, before, t([[0.0] * 4]), src)) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_subpixel_phase_sees_a_repeated_pattern_and_not_a_smooth_edit():
+    yy, xx = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
+    smooth = np.broadcast_to((0.3 * np.sin(yy / 9.0) * np.cos(xx / 7.0))[None, :, :, None], (2, 32, 32, 3))
+    dots = np.broadcast_to((0.2 * ((yy % 4 == 0) & (xx % 4 == 1)))[None, :, :, None], (2, 32, 32, 3))
+    # a lone dot at one of 16 phases: |0.2 - 0.2/16| once and |0 - 0.2/16| fifteen times, over 16
+    assert float(losses.subpixel_phase(t(dots))) == pytest.approx(2 * 0.2 * 15 / 16 / 16, rel=1e-5)
+    per_l1 = lambda r: float(losses.subpixel_phase(t(r))) / np.abs(r).mean()  # noqa: E731
+    assert per_l1(smooth) < 0.05 * per_l1(dots)   # a smooth edit, even 10x stronger, costs little
+    assert float(losses.subpixel_phase(t(np.full((1, 32, 32, 3), 0.7)))) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_r1_and_drift():

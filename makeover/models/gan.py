@@ -54,9 +54,10 @@ class LossSpec:
     targets: str = "flips"      # multi-attribute mode: "flips" of src's labels, or "real" labels
     extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
     guide: float = 0.0          # weight of the guide classifier's BCE on G's outputs (when there is one)
+    phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
 
 
-LOG_KEYS = ("g_loss", "d_loss", "pixel", "g_adv", "g_cls", "g_guide", "cycle", "d_adv", "d_cls", "r1",
+LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "d_adv", "d_cls", "r1",
             "drift", "anneal", "w_pixel", "w_adv")
 
 
@@ -210,16 +211,20 @@ class MakeoverGAN(GANBase):
             d_loss = d_adv + spec.d_classification * d_cls + spec.r1_gamma * r1 + spec.drift * drift
 
             pixel = losses.pixel_l1(fake, src_x)
+            phase = losses.subpixel_phase(fake - src_x)
             g_adv = losses.g_hinge(fake_logit)
-            g_cls = losses.edit_bce(cls[2 * n:], c, src_y)
-            g_guide = losses.edit_bce(self._guide(fake), c, src_y) if self._guide else tf.constant(0.0)
+            g_cls = losses.edit_loss(cls[2 * n:], cls[n:2 * n], c, src_y)
+            if self._guide:
+                g_guide = losses.edit_loss(self._guide(fake), self._guide(src_x), c, src_y)
+            else:
+                g_guide = tf.constant(0.0)
             if spec.cycle > 0:
                 cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
             else:
                 cycle = tf.constant(0.0)
-            g_loss = (w_pixel * pixel + w_adv * g_adv + spec.cycle * cycle
+            g_loss = (w_pixel * pixel + spec.phase * phase + w_adv * g_adv + spec.cycle * cycle
                       + a * (spec.g_classification * g_cls + spec.guide * g_guide))
-        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "g_adv": g_adv, "g_cls": g_cls,
+        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
                   "g_guide": g_guide, "cycle": cycle, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
                   "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
