@@ -17,7 +17,8 @@ Metrics
 - text-to-face: share of requested attributes the classifier sees, diversity
   across seeds (pixel L1 and classifier-feature distance), and KID (polynomial
   kernel MMD, Binkowski et al. 2018) on classifier features: there are no
-  Inception weights offline, so KID here is comparable only to itself.
+  Inception weights offline, so KID here is comparable only to itself; and the
+  4x4 block texture (losses.subpixel_phase) of generated against real faces.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def kid(x: np.ndarray, y: np.ndarray) -> float:
     m, n = len(x), len(y)
     return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
                  - 2.0 * kxy.mean())
+
+
+def texture(images: np.ndarray) -> float:
+    """losses.subpixel_phase of uint8 images: a pattern repeated every 4 px (the text path's blocks)."""
+    from makeover.losses import subpixel_phase
+
+    return float(subpixel_phase(images.astype(np.float32) / 127.5 - 1.0))
 
 
 def mean_pairwise_l1(images: np.ndarray) -> float:
@@ -188,6 +196,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
             "diversity_feature_distance": float(np.mean(diversity_feat)),
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
             "kid_real_vs_real_baseline": kid(real_f[:half], real_f[half:]),
+            "texture_fake": texture(faces), "texture_real_baseline": texture(real),
             "faces": int(n)}
 
 
@@ -295,5 +304,7 @@ def markdown(report: dict) -> str:
                   f"distance {t['diversity_feature_distance']:.3f}",
                   f"- KID on evaluation-classifier features (no Inception weights offline; comparable only "
                   f"within this project): generated vs real {t['kid_fake_vs_real']:.4f}, "
-                  f"real vs real {t['kid_real_vs_real_baseline']:.4f}", ""]
+                  f"real vs real {t['kid_real_vs_real_baseline']:.4f}",
+                  f"- 4x4 block texture (mean per sub-pixel phase, losses.subpixel_phase): generated "
+                  f"{t['texture_fake']:.4f}, real {t['texture_real_baseline']:.4f}", ""]
     return "\n".join(lines)

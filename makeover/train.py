@@ -160,14 +160,11 @@ def sample_targets(attrs: np.ndarray, conditioned, target: np.ndarray | None):
     """Columns of the grid: (title, per-row target vectors)."""
     if target is not None:
         return [("output", np.broadcast_to(target, attrs.shape).copy())]
-    columns = [("keep", np.zeros_like(attrs))]
-    for name in SAMPLE_EDITS:
-        if name in conditioned:
-            c = np.zeros_like(attrs)
-            k = list(conditioned).index(name)
-            c[:, k] = -attrs[:, k]
-            columns.append((f"flip {name}", c))
-    return columns
+    from makeover.evaluate import flip_targets
+
+    return [("keep", np.zeros_like(attrs))] + [
+        (f"flip {name}", flip_targets(attrs, list(conditioned).index(name), tuple(conditioned)))
+        for name in SAMPLE_EDITS if name in conditioned]
 
 
 def render_grid(generator, images, attrs, conditioned, target) -> np.ndarray:
