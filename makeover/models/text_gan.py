@@ -25,11 +25,11 @@ Each step:
   well what its encoder produces; the path's bottlenecks come out of it as a
   4x4 block pattern (seen on CelebA and on synthetic faces). The anchor
   pulls towards the encoder's bottlenecks but, in a 1,500-step synthetic run,
-  did not remove the pattern;
-- the texture term: the pattern shows as a mean per 4x4 sub-pixel phase
-  (losses.subpixel_phase: 0.078 on the shipped CelebA path's faces, 0.011 on
-  real faces), so G pays for the phase structure its batch has beyond the
-  real batch's.
+  did not remove the pattern. Nor did a texture term (weight 100 on the
+  sub-pixel phase structure of the fakes beyond the real batch's,
+  losses.subpixel_phase, which measures the pattern: 0.078 on the shipped
+  CelebA path's faces, 0.011 on real faces): by step 500 it drew flat grey
+  squares. An open problem.
 """
 
 from __future__ import annotations
@@ -57,10 +57,9 @@ class TextLossSpec:
     anneal_start: int = 100
     anneal_steps: int = 400
     feature: float = 1.0        # the feature anchor's weight (see above), when an encoder is set
-    phase: float = 0.0          # weight of the texture term: sub-pixel phase of the fakes beyond the real batch's
 
 
-TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "phase", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1",
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1",
                  "drift", "anneal", "w_pixel")
 
 
@@ -120,12 +119,9 @@ class TextToFaceGAN(GANBase):
             kl = losses.kl_standard_normal(mu, log_var)
             pixel = losses.pixel_l1(fake64, real_x)
             feature = losses.pixel_l1(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
-            # L_tex = max(0, P(fake) - P(real)), P = losses.subpixel_phase: real faces have some phase
-            # structure too (0.011 on CelebA at 64 px), the 4x4 block texture far more (0.078)
-            phase = tf.nn.relu(losses.subpixel_phase(fake64) - losses.subpixel_phase(real_x))
-            g_loss = (w_pixel * pixel + spec.feature * feature + spec.phase * phase + spec.kl * kl
+            g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
                       + a * (spec.adversarial * g_adv + spec.g_classification * g_cls))
-        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "phase": phase,
-                  "g_adv": g_adv, "g_cls": g_cls, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
+        values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv,
+                  "g_cls": g_cls, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
                   "anneal": a, "w_pixel": w_pixel}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
