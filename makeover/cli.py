@@ -109,6 +109,10 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
         for key, value in (("image_size", image_size),):
             if value is not None:
                 overrides["data"][key] = value
+        if resume and steps is None:  # go on to the run's own total, not the default's
+            from makeover.train import saved_steps
+
+            steps = saved_steps(resume)
         for key, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed), ("strategy", strategy)):
             if value is not None:
                 overrides["train"][key] = value

@@ -259,6 +259,12 @@ def run_folder(path: str | Path) -> Path:
     return path.parent.parent if path.is_file() else path
 
 
+def saved_steps(resume: str | Path) -> int | None:
+    """The step total in the config of the run folder (or checkpoint) `resume`, if it has one."""
+    path = run_folder(resume) / "config.json"
+    return json.loads(path.read_text())["train"]["steps"] if path.is_file() else None
+
+
 def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | None):
     """(run folder, config) for a new run, or for the run being resumed."""
     if resume:

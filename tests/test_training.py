@@ -62,6 +62,12 @@ def test_cli_train_end_to_end(tmp_path):
     assert meta["image_size"] == 32 and meta["attributes"][0] == "Male"
     out = generator([np.zeros((1, 32, 32, 3), np.float32), np.zeros((1, 16), np.float32)])
     assert out.shape == (1, 32, 32, 3)
+    # --resume without --steps goes on to the run's own total (3), not the default config's 300
+    for extra, last in (([], 3), (["--steps", "4"], 4)):
+        with pytest.raises(SystemExit) as done:
+            main(["--run", "train", "--resume", str(run), *extra])
+        assert done.value.code == 0
+        assert latest_checkpoint(run).name == f"ckpt-{last:07d}.weights.h5"
 
 
 def test_bad_attribute_is_one_line_error(tmp_path, capsys):
