@@ -53,7 +53,7 @@ class LossSpec:
     keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
     targets: str = "flips"      # multi-attribute mode: "flips" of src's labels, or "real" labels
     extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
-    guide: float = 0.0          # weight of the guide classifier's BCE on G's outputs (when there is one)
+    guide: float = 0.0          # weight of the guide classifier's edit_loss on G's outputs (when there is one)
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
 
 
