@@ -134,6 +134,13 @@ def apply_conflict_rules(vector: np.ndarray, conditioned: tuple[str, ...]) -> np
     return out if np.ndim(vector) == 2 else out[0]
 
 
+def flip_targets(labels: np.ndarray, k: int, conditioned: tuple[str, ...]) -> np.ndarray:
+    """Per row of labels: attribute k set to the opposite of its label, conflict rules applied, rest 0 (keep)."""
+    c = np.zeros_like(labels, dtype=np.float32)
+    c[:, k] = -labels[:, k]
+    return apply_conflict_rules(c, conditioned)
+
+
 def conflict_rules_on_columns(columns: list, conditioned: tuple[str, ...], where) -> list:
     """The conflict rules on per-attribute columns (numpy arrays, or tensors with `where` = tf.where),
     so that training (in the graph) and inference (numpy) apply the very same rules.

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from makeover.attributes import apply_conflict_rules
+from makeover.attributes import apply_conflict_rules, flip_targets
 from makeover.config import save_json
 
 log = logging.getLogger(__name__)
@@ -106,13 +106,6 @@ class Judge:
 
 
 # ---------------------------------------------------------------- makeover
-
-def flip_targets(labels: np.ndarray, k: int, conditioned: tuple[str, ...]) -> np.ndarray:
-    """Per image: attribute k set to the opposite of its label, conflict rules applied, rest 0 (keep)."""
-    c = np.zeros_like(labels, dtype=np.float32)
-    c[:, k] = -labels[:, k]
-    return apply_conflict_rules(c, conditioned)
-
 
 def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge) -> dict:
     """Edit success, preservation and change per conditioned attribute the judge knows."""

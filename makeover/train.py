@@ -160,7 +160,7 @@ def sample_targets(attrs: np.ndarray, conditioned, target: np.ndarray | None):
     """Columns of the grid: (title, per-row target vectors)."""
     if target is not None:
         return [("output", np.broadcast_to(target, attrs.shape).copy())]
-    from makeover.evaluate import flip_targets
+    from makeover.attributes import flip_targets
 
     return [("keep", np.zeros_like(attrs))] + [
         (f"flip {name}", flip_targets(attrs, list(conditioned).index(name), tuple(conditioned)))

@@ -214,8 +214,9 @@ class MakeoverGAN(GANBase):
             phase = losses.subpixel_phase(fake - src_x)
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.edit_loss(cls[2 * n:], cls[n:2 * n], c, src_y)
-            if self._guide:
-                g_guide = losses.edit_loss(self._guide(fake), self._guide(src_x), c, src_y)
+            if self._guide:  # one call for the edit and its input
+                judged = self._guide(tf.concat([fake, src_x], 0))
+                g_guide = losses.edit_loss(judged[:n], judged[n:], c, src_y)
             else:
                 g_guide = tf.constant(0.0)
             if spec.cycle > 0:
