@@ -416,8 +416,14 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for report.json, report.md and the sheets [default: runs/evaluate-<model>-<data>].")
 @click.option("--seed", type=int, default=0, show_default=True)
-def evaluate(checkpoint, classifier, dataset, limit, out, seed):
-    """Measure edits, reconstruction and text-to-face against baselines on held-out faces."""
+@click.option("--strength", "strengths", type=click.FloatRange(0.0, 3.0), multiple=True,
+              help="Also measure edits at this test-time strength (as transform --strength); repeat for a sweep.")
+def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths):
+    """Measure edits, reconstruction and text-to-face against baselines on held-out faces.
+
+    Edits are judged at strength 1; each --strength adds a row of success
+    against preservation, e.g. --strength 1 --strength 2 --strength 3.
+    """
     _load_tensorflow()
     from pathlib import Path
 
@@ -428,7 +434,7 @@ def evaluate(checkpoint, classifier, dataset, limit, out, seed):
     try:
         from makeover.evaluate import run_evaluation
 
-        run_evaluation(checkpoint, classifier, dataset, out, limit, seed)
+        run_evaluation(checkpoint, classifier, dataset, out, limit, seed, strengths)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo((out / "report.md").read_text())

@@ -107,15 +107,19 @@ class Judge:
 
 # ---------------------------------------------------------------- makeover
 
-def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge) -> dict:
-    """Edit success, preservation and change per conditioned attribute the judge knows."""
+def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge,
+                 strength: float = 1.0) -> dict:
+    """Edit success, preservation and change per conditioned attribute the judge knows.
+
+    `strength` scales each request as `transform --strength` does.
+    """
     before = judge.signs(images)
     per = {}
     for k, name in enumerate(conditioned):
         if name not in judge.names:
             continue
         c = flip_targets(labels, k, conditioned)
-        out = edit(images, c)
+        out = edit(images, c * np.float32(strength))
         seen = judge.signs(out)
         j = judge.names.index(name)
         others = [judge.names.index(a) for a, v in zip(conditioned, c[0]) if v == 0 and a in judge.names]
@@ -127,6 +131,16 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
             "mean_success": float(np.mean([v["success"] for v in per.values()])),
             "headline_success": float(np.mean(headline)) if headline else None,
             "mean_preserved": float(np.mean([v["preserved"] for v in per.values()]))}
+
+
+def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Judge, strengths) -> list[dict]:
+    """Success against preservation at each test-time strength (AttGAN's intensity control)."""
+    rows = []
+    for s in strengths:
+        m = edit_metrics(edit, images, labels, conditioned, judge, s)
+        rows.append({"strength": float(s), **{k: m[k] for k in ("mean_success", "headline_success", "mean_preserved")},
+                     "mean_abs_change": float(np.mean([v["mean_abs_change"] for v in m["per_attribute"].values()]))})
+    return rows
 
 
 def reconstruction_metrics(edit, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -195,7 +209,9 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
 
 # ---------------------------------------------------------------- the command
 
-def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, seed: int = 0) -> dict:
+def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, seed: int = 0,
+                   strengths: tuple[float, ...] = ()) -> dict:
+    """Write report.json/.md and sample sheets to `out`; `strengths` adds a test-time strength sweep."""
     from makeover.classify import attribute_accuracy, load_classifier
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
@@ -229,6 +245,9 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
         report["makeover"] = {"model": edit_metrics(editor.edit_crops, images, labels, conditioned, judge),
                               "identity_baseline": edit_metrics(identity, images, labels, conditioned, judge),
                               "reconstruction": reconstruction_metrics(editor.edit_crops, images, labels)}
+        if strengths:
+            report["makeover"]["strength_sweep"] = strength_sweep(editor.edit_crops, images, labels, conditioned,
+                                                                  judge, strengths)
         if dataset == "synthetic":
             idx = range(min(n, 48))
             report["counterfactual"] = {
@@ -281,6 +300,12 @@ def markdown(report: dict) -> str:
                   f"{model['headline_success']:.3f} (identity {base['headline_success']:.3f}).", "",
                   f"Reconstruction (target = own attributes): PSNR {m['reconstruction']['psnr']:.2f} dB, "
                   f"SSIM {m['reconstruction']['ssim']:.4f} (identity: PSNR inf, SSIM 1).", ""]
+        if "strength_sweep" in m:
+            lines += ["### Test-time strength (`transform --strength`)", "",
+                      "| strength | edit success | headline | preserved | mean abs change |", "|---|---|---|---|---|"]
+            lines += [f"| {r['strength']:g} | {r['mean_success']:.3f} | {r['headline_success']:.3f} | "
+                      f"{r['mean_preserved']:.3f} | {r['mean_abs_change']:.1f} |" for r in m["strength_sweep"]]
+            lines.append("")
     if "counterfactual" in report:
         cf = report["counterfactual"]
         lines += ["## Synthetic counterfactuals (the exact answer is known)", "",

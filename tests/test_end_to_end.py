@@ -90,12 +90,13 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
 
     out = tmp_path / "eval"
     cls_model = str(classifier / "classifier.keras")
-    for model in (edit, text):
+    for model, extra in ((edit, ("--strength", "2")), (text, ())):
         assert run_cli("--run", "evaluate", "--checkpoint", str(model), "--classifier", cls_model,
-                       "--dataset", "synthetic", "--limit", "8", "--out", str(out / model.name)) == 0
+                       "--dataset", "synthetic", "--limit", "8", "--out", str(out / model.name), *extra) == 0
     edits = json.loads((out / edit.name / "report.json").read_text())
     assert set(edits) >= {"classifier", "makeover", "counterfactual"}
-    assert set(edits["makeover"]) == {"model", "identity_baseline", "reconstruction"}
+    assert set(edits["makeover"]) == {"model", "identity_baseline", "reconstruction", "strength_sweep"}
+    assert [r["strength"] for r in edits["makeover"]["strength_sweep"]] == [2.0]
     assert edits["makeover"]["identity_baseline"]["mean_preserved"] == 1.0
     assert (out / edit.name / "edits.png").is_file() and "| **mean** |" in (out / edit.name / "report.md").read_text()
     generated = json.loads((out / text.name / "report.json").read_text())["text_to_face"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from makeover.attributes import DEFAULT_CONDITIONED as C
-from makeover.evaluate import edit_metrics, flip_targets, kid, mean_pairwise_l1, psnr, ssim
+from makeover.evaluate import edit_metrics, flip_targets, kid, mean_pairwise_l1, psnr, ssim, strength_sweep
 
 
 def test_psnr_of_a_known_perturbation():
@@ -73,3 +73,19 @@ def test_identity_edit_success_is_the_judges_error_rate():
         return out
     m = edit_metrics(perfect, images, labels, C, FixedJudge())
     assert m["mean_success"] == 1.0 and m["mean_preserved"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_strength_scales_the_request_the_editor_sees():
+    rng = np.random.default_rng(1)
+    labels = rng.choice([-1.0, 1.0], (6, len(C))).astype(np.float32)
+    images = np.zeros((6, 8, 32, 3), np.uint8)
+    images[:, 0, :len(C), 0] = np.where(labels > 0, 200, 50)
+
+    def timid(x, c):  # edits only requests of magnitude 2 or more
+        out = x.copy()
+        out[:, 0, :len(C), 0] = np.where(c >= 2, 200, np.where(c <= -2, 50, x[:, 0, :len(C), 0]))
+        return out
+    rows = strength_sweep(timid, images, labels, C, FixedJudge(), (1.0, 2.5))
+    assert [r["strength"] for r in rows] == [1.0, 2.5]
+    assert rows[0]["mean_success"] == 0.0 and rows[0]["mean_abs_change"] == 0.0
+    assert rows[1]["mean_success"] == 1.0 and rows[1]["mean_abs_change"] > 0
