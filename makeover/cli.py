@@ -422,7 +422,7 @@ def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces.
 
     Edits are judged at strength 1; each --strength adds a row of success
-    against preservation, e.g. --strength 1 --strength 2 --strength 3.
+    against preservation at that strength, e.g. --strength 2 --strength 3.
     """
     _load_tensorflow()
     from pathlib import Path
