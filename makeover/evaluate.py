@@ -133,11 +133,15 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
             "mean_preserved": float(np.mean([v["preserved"] for v in per.values()]))}
 
 
-def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Judge, strengths) -> list[dict]:
-    """Success against preservation at each test-time strength (AttGAN's intensity control)."""
+def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Judge, strengths,
+                   at_one: dict | None = None) -> list[dict]:
+    """Success against preservation at each test-time strength (AttGAN's intensity control).
+
+    `at_one`: edit_metrics at strength 1 when already measured, so it is not measured again.
+    """
     rows = []
     for s in strengths:
-        m = edit_metrics(edit, images, labels, conditioned, judge, s)
+        m = at_one if s == 1 and at_one else edit_metrics(edit, images, labels, conditioned, judge, s)
         rows.append({"strength": float(s), **{k: m[k] for k in ("mean_success", "headline_success", "mean_preserved")},
                      "mean_abs_change": float(np.mean([v["mean_abs_change"] for v in m["per_attribute"].values()]))})
     return rows
@@ -242,12 +246,13 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
         return x
 
     if editor is not None:
-        report["makeover"] = {"model": edit_metrics(editor.edit_crops, images, labels, conditioned, judge),
+        model = edit_metrics(editor.edit_crops, images, labels, conditioned, judge)
+        report["makeover"] = {"model": model,
                               "identity_baseline": edit_metrics(identity, images, labels, conditioned, judge),
                               "reconstruction": reconstruction_metrics(editor.edit_crops, images, labels)}
         if strengths:
             report["makeover"]["strength_sweep"] = strength_sweep(editor.edit_crops, images, labels, conditioned,
-                                                                  judge, strengths)
+                                                                  judge, strengths, at_one=model)
         if dataset == "synthetic":
             idx = range(min(n, 48))
             report["counterfactual"] = {
