@@ -89,7 +89,8 @@ def cli(verbose: bool) -> None:
 @click.option("--resume", type=click.Path(exists=True), help="Run folder (or checkpoint) to continue.")
 @click.option("--init", "init_from", type=click.Path(exists=True),
               help="--mode makeover: start a new run from this run folder's (or checkpoint's) weights, optimizer "
-                   "state and step count, under this run's config (e.g. to go on with other loss weights).")
+                   "state and step count, under this run's config (e.g. to go on with other loss weights); "
+                   "or from a generator.keras alone (e.g. checkpoints/celeba64), with a new discriminator.")
 @click.option("--seed", type=int, help="Seed for weights, data order and sampling [config: 0].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")

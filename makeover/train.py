@@ -291,11 +291,8 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     Ctrl-C stops after the current step, saves a checkpoint and the generator,
     and raises KeyboardInterrupt with a message saying how to resume.
     """
-    init_ckpt = None
-    if init_from:
-        init_ckpt = Path(init_from) if Path(init_from).is_file() else latest_checkpoint(run_folder(init_from))
-        if init_ckpt is None:
-            raise FileNotFoundError(f"--init: no checkpoint in {init_from}")
+    init_ckpt = find_init(init_from) if init_from else None
+    if init_ckpt is not None:
         config = {**config, "init_from": str(init_ckpt)}
     guide = None if resume else load_guide(config)  # a bad guide: say so before a run folder exists
     run, config = prepare_run(config, out, name, resume)
@@ -314,7 +311,10 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     if guide is not None:
         gan.set_guide(*guide)
     ckpt = latest_checkpoint(run) if resume else init_ckpt
-    if ckpt is not None:
+    if ckpt is not None and ckpt.suffix == ".keras":
+        load_generator_weights(gan, ckpt)
+        log.info("started from the generator %s; a new discriminator, step 0", ckpt)
+    elif ckpt is not None:
         gan.load_weights(ckpt)
         log.info("%s %s at step %d", "resumed from" if resume else "started from", ckpt.name, gan.steps_done())
     start, total = gan.steps_done(), t["steps"]
@@ -332,6 +332,35 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
 
     callbacks = make_callbacks(gan, run, config, total, render) + list(extra_callbacks or [])
     return fit_run(gan, dataset, run, config, callbacks, source, lambda: export_generator(gan, config, run))
+
+
+def find_init(init_from: str | Path) -> Path:
+    """What --init starts from: a checkpoint file or a run folder's latest checkpoint (the whole GAN),
+    else a generator.keras file or a folder holding one, e.g. a shipped model (the generator alone)."""
+    path = Path(init_from)
+    if path.is_file():
+        return path
+    ckpt = latest_checkpoint(path) if (path / "checkpoints").is_dir() else None
+    if ckpt is None and (path / "generator.keras").is_file():
+        return path / "generator.keras"
+    if ckpt is None:
+        raise FileNotFoundError(f"--init: no checkpoint and no generator.keras in {init_from}")
+    return ckpt
+
+
+def load_generator_weights(gan, path: Path) -> None:
+    """Copy a saved generator's weights into the GAN's generator (same architecture required).
+
+    The discriminator and both optimizers start fresh, at step 0: restarting Adam's step
+    count with empty moments keeps its bias correction honest (see configs/celeba64.toml)."""
+    from makeover.inference import load_model
+
+    saved, _ = load_model(path, "generator.keras")
+    try:
+        gan.generator.set_weights(saved.get_weights())
+    except ValueError as e:
+        raise ValueError(f"--init {path}: its generator does not fit this config's [generator] "
+                         f"section ({e}); use the config it was trained with") from None
 
 
 def fit_run(gan, dataset, run: Path, config: dict, callbacks: list, source, export) -> Path:

@@ -225,6 +225,31 @@ def test_init_starts_a_new_run_from_a_checkpoint(tmp_path):
         train(config, tmp_path, "c", init_from=tmp_path / "empty")
 
 
+def test_init_from_a_generator_alone_copies_its_weights(tmp_path):
+    """--init checkpoints/celeba64-style folders: G's weights, a fresh D, step 0."""
+    from makeover.inference import load_generator
+
+    first = train(tiny_config(steps=2), tmp_path, "a")
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("generator.keras", "generator.json"):
+        (shipped / name).write_bytes((first / name).read_bytes())
+    second = train(tiny_config(steps=1), tmp_path, "b", init_from=shipped)
+    assert json.loads((second / "config.json").read_text())["init_from"] == str(shipped / "generator.keras")
+    steps = [json.loads(line)["step"] for line in (second / "stats.jsonl").read_text().splitlines()]
+    assert steps == [1]
+    # one step moved G away from the copied weights, but only a little; a fresh G is far off
+    before = load_generator(shipped)[0].get_weights()
+    after = load_generator(second)[0].get_weights()
+    fresh = load_generator(train(tiny_config(steps=1, seed=5), tmp_path, "c"))[0].get_weights()
+    dist = lambda a, b: sum(float(np.abs(x - y).sum()) for x, y in zip(a, b))  # noqa: E731
+    assert dist(before, after) < 0.5 * dist(before, fresh)
+    wide = tiny_config(steps=1)
+    wide["generator"]["base_channels"] *= 2
+    with pytest.raises(ValueError, match=r"\[generator\]"):
+        train(wide, tmp_path, "d", init_from=shipped)
+
+
 def test_multi_attribute_targets_ask_for_a_change_every_time():
     """'flips': every request changes at least one attribute of src and obeys the conflict rules."""
     import tensorflow as tf
