@@ -253,9 +253,12 @@ def _files(inputs) -> list:
 @click.option("--side-by-side", is_flag=True, help="Write before | after instead of the edited photo alone.")
 @click.option("--strength", type=click.FloatRange(0.0, 3.0), default=1.0, show_default=True,
               help="Scale the requested change; above 1 exaggerates it (AttGAN's test-time intensity).")
+@click.option("--residual/--direct", default=True, show_default=True,
+              help="residual: add G(x,c) - G(x,0) to the face, the change asked for without G's own error "
+                   "when asked for nothing (a colour cast, grain); direct: add G(x,c) - x.")
 @click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
               help="Refuse images larger than this (decompression-bomb guard).")
-def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, max_pixels):
+def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, residual, max_pixels):
     """Edit the face(s) in photos from a description; writes whole photos of the input's size.
 
     INPUTS are image files or folders (every image inside). Faces are found,
@@ -274,7 +277,7 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
         from makeover.imageio import read_image, write_image
         from makeover.text import request_vector
 
-        editor = FaceEditor.load(checkpoint)
+        editor = FaceEditor.load(checkpoint, residual=residual)
         vector, report = request_vector(text, attrs, editor.conditioned)
         vector = vector * strength
     except _user_errors() as e:
@@ -419,11 +422,15 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--strength", "strengths", type=click.FloatRange(0.0, 3.0), multiple=True,
               help="Also measure edits at this test-time strength (as transform --strength); repeat for a sweep.")
-def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths):
+@click.option("--residual/--direct", default=True, show_default=True,
+              help="residual: add G(x,c) - G(x,0) to the face, the change asked for without G's own error "
+                   "when asked for nothing (a colour cast, grain); direct: add G(x,c) - x.")
+def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths, residual):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces.
 
-    Edits are judged at strength 1; each --strength adds a row of success
-    against preservation at that strength, e.g. --strength 2 --strength 3.
+    Edits are made as transform makes them (--residual by default) and judged
+    at strength 1, with a row for the other mode; each --strength adds a row
+    of success against preservation at that strength, e.g. --strength 2.
     """
     _load_tensorflow()
     from pathlib import Path
@@ -435,7 +442,7 @@ def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths):
     try:
         from makeover.evaluate import run_evaluation
 
-        run_evaluation(checkpoint, classifier, dataset, out, limit, seed, strengths)
+        run_evaluation(checkpoint, classifier, dataset, out, limit, seed, strengths, residual)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo((out / "report.md").read_text())

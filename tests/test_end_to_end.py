@@ -95,7 +95,10 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
                        "--dataset", "synthetic", "--limit", "8", "--out", str(out / model.name), *extra) == 0
     edits = json.loads((out / edit.name / "report.json").read_text())
     assert set(edits) >= {"classifier", "makeover", "counterfactual"}
-    assert set(edits["makeover"]) == {"model", "identity_baseline", "reconstruction", "strength_sweep"}
+    assert set(edits["makeover"]) == {"mode", "model", "other_mode", "identity_baseline", "reconstruction",
+                                      "strength_sweep"}
+    assert edits["makeover"]["mode"].startswith("residual") and edits["makeover"]["other_mode"]["mode"].startswith(
+        "direct")
     assert [r["strength"] for r in edits["makeover"]["strength_sweep"]] == [2.0]
     assert edits["makeover"]["identity_baseline"]["mean_preserved"] == 1.0
     assert (out / edit.name / "edits.png").is_file() and "| **mean** |" in (out / edit.name / "report.md").read_text()

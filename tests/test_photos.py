@@ -157,6 +157,26 @@ def test_identity_generator_leaves_the_photo_untouched(tiny_run):
     np.testing.assert_array_equal(result.photo.rgb, photo)
 
 
+class ShiftedGenerator:
+    """G(x, c) = x + 0.2 (a cast G adds whatever it is asked) + 0.1 c[0] (the edit)."""
+    inputs = [np.zeros((1, 8, 8, 3))]
+
+    def __call__(self, inputs, training=False):
+        x, c = inputs
+        return np.clip(x + 0.2 + 0.1 * c[:, :1, None, None], -1, 1)
+
+
+def test_residual_edits_keep_the_change_and_drop_the_cast():
+    meta = {"attributes": ["Male", "Smiling"], "image_size": 8}
+    crops = np.full((2, 8, 8, 3), 100, np.uint8)
+    residual = FaceEditor(ShiftedGenerator(), meta, detector=object())
+    direct = FaceEditor(ShiftedGenerator(), meta, detector=object(), residual=False)
+    np.testing.assert_array_equal(residual.edit_crops(crops, np.zeros(2)), crops)   # asked for nothing
+    assert np.abs(residual.edit_crops(crops, np.array([1.0, 0.0])).astype(int) - (100 + 13)).max() <= 1
+    assert np.abs(direct.edit_crops(crops, np.array([1.0, 0.0])).astype(int) - (100 + 38)).max() <= 1
+    np.testing.assert_array_equal(residual.generate_crops(crops, np.zeros(2)), direct.edit_crops(crops, np.zeros(2)))
+
+
 def test_cli_transform_end_to_end(tiny_run, tmp_path, monkeypatch):
     photo, _, landmarks = _placed_face()
     src = tmp_path / "in"
