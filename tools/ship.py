@@ -1,7 +1,8 @@
 """Copy a model's inference files from run folders into checkpoints/NAME/ and write its model card.
 
 Only inference weights travel (generator.keras, text_to_face.keras, classifier.keras and
-their .json); discriminators and optimizer state stay in the run folders.
+their .json); discriminators and optimizer state stay in the run folders. A part not given
+(say --text) keeps its files and its section of the existing card.
 
     python tools/ship.py checkpoints/celeba64 --makeover runs/00000-celeba64 --text runs/00003-text \\
         --classifier runs/00002-classifier64 --report runs/evaluate-celeba64/report.md --notes notes.md
@@ -27,6 +28,9 @@ SYNTHETIC_LICENCE = ("Trained only on the project's own drawn synthetic faces (`
                      "or other third-party image was used, so the project's own licence applies.")
 
 
+EVALUATED = "`--run evaluate` on the test split"
+
+
 def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     """Config, steps and training seconds of a run, following `init_from` to the runs it started from."""
     config = json.loads((run / "config.json").read_text())
@@ -34,10 +38,23 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     stats = [s for s in map(json.loads, lines) if up_to_step is None or s["step"] <= up_to_step]
     # "time" restarts at 0 in a resumed segment: add up the segments
     seconds = sum(a["time"] for a, b in zip(stats, stats[1:] + [None]) if b is None or b["time"] < a["time"])
-    if "init_from" in config:
-        ckpt = Path(config["init_from"])
-        seconds += _run_facts(ckpt.parent.parent, int(CHECKPOINT_RE.match(ckpt.name).group(1)))["seconds"] or 0
-    return {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
+    facts = {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
+    init = Path(config.get("init_from", ""))
+    if init.suffix == ".keras":  # a generator alone (train --init): its own run folder may be gone
+        meta = init.with_suffix(".json")
+        facts["init"] = (init, json.loads(meta.read_text()).get("steps") if meta.is_file() else None)
+    elif "init_from" in config:
+        facts["seconds"] = seconds + (_run_facts(init.parent.parent, int(CHECKPOINT_RE.match(init.name).group(1)))
+                                      ["seconds"] or 0) or None
+    return facts
+
+
+def _previous_sections(card: Path) -> dict[str, list[str]]:
+    """The '## ' sections of an existing model card, by title (to keep those not shipped anew)."""
+    if not card.is_file():
+        return {}
+    parts = re.split(r"^## ", card.read_text(), flags=re.M)[1:]
+    return {part.split("\n", 1)[0].strip(): ("## " + part).rstrip().split("\n") + [""] for part in parts}
 
 
 def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
@@ -53,6 +70,10 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
     if facts["steps"] is not None:
         wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
         out.append(f"- steps: {facts['steps']} at batch {facts['config']['train']['batch_size']}{wall}")
+    if "init" in facts:
+        path, steps = facts["init"]
+        out.append(f"- started from the generator `{path}`" + (f" ({steps} steps)" if steps else "")
+                   + " with a new discriminator; the steps and time above are this run's alone")
     if "mean_accuracy" in meta:
         out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
                    f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs, "
@@ -73,8 +94,11 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
 def main(dest, makeover, text, classifier, report, notes, title):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    previous = _previous_sections(dest / "MODEL_CARD.md")  # read before anything is written
     runs = [Path(r) for r in (makeover, text, classifier) if r]
-    synthetic = all(_run_facts(r)["config"]["data"]["dataset"] == "synthetic" for r in runs)
+    old_card = dest / "MODEL_CARD.md"
+    synthetic = (all(_run_facts(r)["config"]["data"]["dataset"] == "synthetic" for r in runs)
+                 and not (old_card.is_file() and LICENCE in old_card.read_text()))  # a kept part may be CelebA's
     card = [f"# {title}", "", f"**Licence condition.** {SYNTHETIC_LICENCE if synthetic else LICENCE}", ""]
     if notes:
         card += [Path(notes).read_text().strip(), ""]
@@ -83,9 +107,15 @@ def main(dest, makeover, text, classifier, report, notes, title):
                               ("Evaluation classifier", classifier, ["classifier.keras", "classifier.json"])):
         if run:
             card += _section(label, Path(run), files, dest)
+        elif label in previous and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
+            card += previous[label]
     if report:
-        card += ["## `--run evaluate` on the test split", "",
+        card += [f"## {EVALUATED}", "",
                  re.sub(r"^## ", "### ", Path(report).read_text().split("\n", 1)[1].strip(), flags=re.M), ""]
+    elif makeover or text:
+        raise click.UsageError("a new generator or text path needs its --report (from --run evaluate)")
+    elif EVALUATED in previous:
+        card += previous[EVALUATED]
     (dest / "MODEL_CARD.md").write_text("\n".join(card), encoding="utf-8")
     click.echo(f"wrote {dest}")
 
