@@ -58,10 +58,12 @@ def _previous_sections(card: Path) -> dict[str, list[str]]:
 
 
 def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
+    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
+    # the exported step: a run may have gone on past it; read before copying, since a run started
+    # from dest's own generator.keras (train --init) is described by the files about to be replaced
+    facts = _run_facts(run, meta.get("steps"))
     for name in files:
         shutil.copy2(run / name, dest / name)
-    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
-    facts = _run_facts(run, meta.get("steps"))  # the exported step: a run may have gone on past it
     data = facts["config"]["data"]
     size_mb = sum((dest / f).stat().st_size for f in files if f.endswith(".keras")) / 1e6
     out = [f"## {title}", "", f"- files: {', '.join(f'`{f}`' for f in files)} ({size_mb:.1f} MB)",
