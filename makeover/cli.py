@@ -51,6 +51,13 @@ def _user_errors():
     return (AttributeError_, ConfigError, DatasetError, FileNotFoundError, ImageReadError)
 
 
+# transform and evaluate must make edits the same way: one option for both.
+RESIDUAL_OPTION = click.option(
+    "--residual/--direct", default=True, show_default=True,
+    help="residual: add G(x,c) - G(x,0) to the face, the change asked for without G's own error when asked "
+         "for nothing (a colour cast, grain); direct: add G(x,c) - x.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
 def cli(verbose: bool) -> None:
@@ -253,9 +260,7 @@ def _files(inputs) -> list:
 @click.option("--side-by-side", is_flag=True, help="Write before | after instead of the edited photo alone.")
 @click.option("--strength", type=click.FloatRange(0.0, 3.0), default=1.0, show_default=True,
               help="Scale the requested change; above 1 exaggerates it (AttGAN's test-time intensity).")
-@click.option("--residual/--direct", default=True, show_default=True,
-              help="residual: add G(x,c) - G(x,0) to the face, the change asked for without G's own error "
-                   "when asked for nothing (a colour cast, grain); direct: add G(x,c) - x.")
+@RESIDUAL_OPTION
 @click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
               help="Refuse images larger than this (decompression-bomb guard).")
 def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, residual, max_pixels):
@@ -422,9 +427,7 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--strength", "strengths", type=click.FloatRange(0.0, 3.0), multiple=True,
               help="Also measure edits at this test-time strength (as transform --strength); repeat for a sweep.")
-@click.option("--residual/--direct", default=True, show_default=True,
-              help="residual: add G(x,c) - G(x,0) to the face, the change asked for without G's own error "
-                   "when asked for nothing (a colour cast, grain); direct: add G(x,c) - x.")
+@RESIDUAL_OPTION
 def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths, residual):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,12 @@ class FaceEditor:
 
         model, meta = load_generator(checkpoint)
         return cls(model, meta, residual=residual)
+
+    def with_mode(self, residual: bool) -> "FaceEditor":
+        """The same editor (same generator and detector) editing residually or directly."""
+        other = copy.copy(self)
+        other.residual = residual
+        return other
 
     def generate_crops(self, crops: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """G(x, c) for uint8 crops x, as uint8; `vector` is one c for all, or one per crop."""

@@ -250,9 +250,7 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
 
     if editor is not None:
         model = edit_metrics(editor.edit_crops, images, labels, conditioned, judge)
-        editor.residual = not residual
-        other = edit_metrics(editor.edit_crops, images, labels, conditioned, judge)
-        editor.residual = residual
+        other = edit_metrics(editor.with_mode(not residual).edit_crops, images, labels, conditioned, judge)
         report["makeover"] = {"mode": _mode(residual), "model": model,
                               "other_mode": {"mode": _mode(not residual),
                                              **{k: other[k] for k in ("mean_success", "headline_success",

@@ -49,11 +49,9 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     return facts
 
 
-def _previous_sections(card: Path) -> dict[str, list[str]]:
-    """The '## ' sections of an existing model card, by title (to keep those not shipped anew)."""
-    if not card.is_file():
-        return {}
-    parts = re.split(r"^## ", card.read_text(), flags=re.M)[1:]
+def _previous_sections(card: str) -> dict[str, list[str]]:
+    """The '## ' sections of an existing model card's text, by title (to keep those not shipped anew)."""
+    parts = re.split(r"^## ", card, flags=re.M)[1:]
     return {part.split("\n", 1)[0].strip(): ("## " + part).rstrip().split("\n") + [""] for part in parts}
 
 
@@ -96,11 +94,11 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
 def main(dest, makeover, text, classifier, report, notes, title):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    previous = _previous_sections(dest / "MODEL_CARD.md")  # read before anything is written
+    old_card = (dest / "MODEL_CARD.md").read_text() if (dest / "MODEL_CARD.md").is_file() else ""
+    previous = _previous_sections(old_card)
     runs = [Path(r) for r in (makeover, text, classifier) if r]
-    old_card = dest / "MODEL_CARD.md"
     synthetic = (all(_run_facts(r)["config"]["data"]["dataset"] == "synthetic" for r in runs)
-                 and not (old_card.is_file() and LICENCE in old_card.read_text()))  # a kept part may be CelebA's
+                 and LICENCE not in old_card)  # a kept part may be CelebA's
     card = [f"# {title}", "", f"**Licence condition.** {SYNTHETIC_LICENCE if synthetic else LICENCE}", ""]
     if notes:
         card += [Path(notes).read_text().strip(), ""]

@@ -52,10 +52,8 @@ def main(folder, text, checkpoint, num, out, modes):
         if modes:
             cells = cells[:1]
             for residual, strength in ((False, 1.0), (True, 1.0), (True, 1.5), (True, 2.0)):
-                editor.residual = residual
-                after = editor.edit_crops(result.before[:1], vector * strength)[0]
+                after = editor.with_mode(residual).edit_crops(result.before[:1], vector * strength)[0]
                 cells.append(paste_edit(photo.rgb, result.matrices[0], result.before[0], after)[y0:y1, x0:x1])
-            editor.residual = True
         rows.append(np.concatenate([cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells], 1))
     save_png(np.concatenate(rows, 0), out)
     click.echo(f"wrote {out} ({len(rows)} faces)")
