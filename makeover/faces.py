@@ -8,9 +8,9 @@ like a CelebA aligned crop: first at CelebA's own scale (148 px), then resized
 with the training pipeline's INTER_AREA.
 
 Edits go back as a *difference*: the model's change to the 64 px crop is
-warped back and added to the full-resolution photo under a feathered mask, so
-skin texture and everything the model left alone keep the photo's own detail
-and no box edge shows.
+warped back and added to the full-resolution photo under a feathered oval
+mask, so skin texture and everything the model left alone keep the photo's own
+detail and no box edge shows.
 """
 
 from __future__ import annotations
@@ -110,12 +110,24 @@ def _footprint(matrix: np.ndarray, shape: tuple, margin: int = 1) -> tuple[int, 
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def feather_mask(size: int, margin: float = 0.12) -> np.ndarray:
-    """1 inside, falling smoothly (cosine) to 0 over the outer `margin` of each side."""
+def feather_mask(size: int, margin: float = 0.12, inner: float = 0.5) -> np.ndarray:
+    """Where an edit is pasted: 1 near the crop's centre, falling smoothly (cosine) to 0.
+
+    Two ramps, multiplied: one over the outer `margin` of each side (0 on the crop's border,
+    so no step there) and one from radius `inner` to the inscribed circle (radius 1), so that
+    an edit which reaches the border, such as a new hair colour, fades out in a head-shaped
+    oval instead of stopping in a square box (seen on wild photos, tools/wild_sheet.py).
+    """
     t = np.linspace(0.0, 1.0, size)
-    edge = np.clip(np.minimum(t, 1.0 - t) / margin, 0.0, 1.0)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * edge)
-    return np.outer(ramp, ramp).astype(np.float32)
+    edge = _cosine_ramp(np.minimum(t, 1.0 - t) / margin)
+    u = 2.0 * t - 1.0
+    radius = np.sqrt(u[:, None] ** 2 + u[None, :] ** 2)
+    return (np.outer(edge, edge) * _cosine_ramp((1.0 - radius) / (1.0 - inner))).astype(np.float32)
+
+
+def _cosine_ramp(x: np.ndarray) -> np.ndarray:
+    """0 for x <= 0, 1 for x >= 1, a half cosine in between."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
 def paste_edit(rgb: np.ndarray, matrix: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
