@@ -178,6 +178,25 @@ def test_residual_edits_keep_the_change_and_drop_the_cast():
     np.testing.assert_array_equal(residual.generate_crops(crops, np.zeros(2)), direct.edit_crops(crops, np.zeros(2)))
 
 
+def test_residual_edits_of_the_same_faces_run_g_unedited_once():
+    """evaluate edits one batch of faces once per attribute: G(x, 0) is kept, not recomputed."""
+    calls = []
+
+    class Counting(ShiftedGenerator):
+        def __call__(self, inputs, training=False):
+            calls.append(np.abs(inputs[1]).sum())
+            return super().__call__(inputs, training)
+
+    editor = FaceEditor(Counting(), {"attributes": ["Male", "Smiling"], "image_size": 8}, detector=object())
+    crops = np.full((2, 8, 8, 3), 100, np.uint8)
+    first = editor.edit_crops(crops, np.array([1.0, 0.0]))
+    np.testing.assert_array_equal(editor.edit_crops(crops.copy(), np.array([1.0, 0.0])), first)
+    editor.edit_crops(crops, np.array([0.0, 1.0]))
+    assert [c == 0 for c in calls] == [False, True, False, False]
+    editor.edit_crops(crops + 1, np.array([1.0, 0.0]))  # other faces: G(x, 0) again
+    assert [c == 0 for c in calls[4:]] == [False, True]
+
+
 def test_cli_transform_end_to_end(tiny_run, tmp_path, monkeypatch):
     photo, _, landmarks = _placed_face()
     src = tmp_path / "in"
