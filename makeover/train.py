@@ -293,7 +293,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     """
     init_ckpt = find_init(init_from) if init_from else None
     if init_ckpt is not None:
-        config = {**config, "init_from": str(init_ckpt)}
+        config = {**config, **init_record(init_ckpt)}
     guide = None if resume else load_guide(config)  # a bad guide: say so before a run folder exists
     run, config = prepare_run(config, out, name, resume)
     if resume:
@@ -346,6 +346,16 @@ def find_init(init_from: str | Path) -> Path:
     if ckpt is None:
         raise FileNotFoundError(f"--init: no checkpoint and no generator.keras in {init_from}")
     return ckpt
+
+
+def init_record(ckpt: Path) -> dict:
+    """What config.json keeps of where an --init run started: the path and, for a generator
+    alone, its step count, read now because a shipped generator.keras is later replaced in place."""
+    record = {"init_from": str(ckpt)}
+    meta = ckpt.with_suffix(".json")
+    if ckpt.suffix == ".keras" and meta.is_file():
+        record["init_steps"] = json.loads(meta.read_text()).get("steps")
+    return record
 
 
 def load_generator_weights(gan, path: Path) -> None:

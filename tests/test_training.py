@@ -238,7 +238,9 @@ def test_init_from_a_generator_alone_copies_its_weights(tmp_path):
     for name in ("generator.keras", "generator.json"):
         (shipped / name).write_bytes((first / name).read_bytes())
     second = train(tiny_config(steps=1), tmp_path, "b", init_from=shipped)
-    assert json.loads((second / "config.json").read_text())["init_from"] == str(shipped / "generator.keras")
+    saved = json.loads((second / "config.json").read_text())
+    assert saved["init_from"] == str(shipped / "generator.keras")
+    assert saved["init_steps"] == 2  # kept in the run: a shipped generator.keras gets replaced
     steps = [json.loads(line)["step"] for line in (second / "stats.jsonl").read_text().splitlines()]
     assert steps == [1]
     # one step moved G away from the copied weights, but only a little; a fresh G is far off

@@ -40,9 +40,8 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     seconds = sum(a["time"] for a, b in zip(stats, stats[1:] + [None]) if b is None or b["time"] < a["time"])
     facts = {"config": config, "steps": stats[-1]["step"] if stats else None, "seconds": seconds or None}
     init = Path(config.get("init_from", ""))
-    if init.suffix == ".keras":  # a generator alone (train --init): its own run folder may be gone
-        meta = init.with_suffix(".json")
-        facts["init"] = (init, json.loads(meta.read_text()).get("steps") if meta.is_file() else None)
+    if init.suffix == ".keras":  # a generator alone (train --init): the file may since have been replaced
+        facts["init"] = (init, config.get("init_steps"))
     elif "init_from" in config:
         facts["seconds"] = seconds + (_run_facts(init.parent.parent, int(CHECKPOINT_RE.match(init.name).group(1)))
                                       ["seconds"] or 0) or None
