@@ -66,12 +66,13 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
     out = [f"## {title}", "", f"- files: {', '.join(f'`{f}`' for f in files)} ({size_mb:.1f} MB)",
            f"- data: `{data['dataset']}`, train split only, {data['image_size']} px",
            f"- run: `{run.name}`"]
-    if facts["steps"] is not None:
+    steps = meta.get("steps", facts["steps"])  # the exported count (stats number steps from 0)
+    if steps is not None:
         wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
-        out.append(f"- steps: {facts['steps']} at batch {facts['config']['train']['batch_size']}{wall}")
+        out.append(f"- steps: {steps} at batch {facts['config']['train']['batch_size']}{wall}")
     if "init" in facts:
-        path, steps = facts["init"]
-        out.append(f"- started from the generator `{path}`" + (f" ({steps} steps)" if steps else "")
+        path, init_steps = facts["init"]
+        out.append(f"- started from the generator then at `{path}`" + (f" ({init_steps} steps)" if init_steps else "")
                    + " with a new discriminator; the steps and time above are this run's alone")
     if "mean_accuracy" in meta:
         out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
