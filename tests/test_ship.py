@@ -1,0 +1,49 @@
+"""tools/ship.py: what the model card says about a run comes from the run's own records."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+SHIP = Path(__file__).resolve().parent.parent / "tools" / "ship.py"
+
+
+def _ship_module():
+    spec = importlib.util.spec_from_file_location("ship", SHIP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_run(folder: Path, init_steps: int) -> Path:
+    """A run resumed once (its stats' time restarts at 0), started from a 4-step generator.keras."""
+    folder.mkdir()
+    config = {"data": {"dataset": "synthetic", "image_size": 32}, "train": {"batch_size": 16},
+              "init_from": "checkpoints/x/generator.keras", "init_steps": init_steps}
+    (folder / "config.json").write_text(json.dumps(config))
+    stats = [{"step": s, "time": t} for s, t in [(0, 1.0), (1, 1800.0), (2, 2.0), (3, 3600.0)]]
+    (folder / "stats.jsonl").write_text("\n".join(map(json.dumps, stats)) + "\n")
+    (folder / "generator.keras").write_bytes(b"weights")
+    (folder / "generator.json").write_text(json.dumps({"steps": 4}))
+    return folder
+
+
+def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generator(tmp_path):
+    run = _fake_run(tmp_path / "run", init_steps=4000)
+    report = tmp_path / "report.md"
+    report.write_text("# Evaluation\n\n## Makeover\n\nedit success 0.5\n")
+    dest = tmp_path / "shipped"
+    result = CliRunner().invoke(_ship_module().main, [str(dest), "--makeover", str(run), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    card = (dest / "MODEL_CARD.md").read_text()
+    assert "- steps: 4 at batch 16, 1.50 h of training" in card  # stats count from 0; 0.5 h + 1 h
+    assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
+    assert "the project's own licence applies" in card  # synthetic data only
+    assert "### Makeover" in card and (dest / "generator.keras").read_bytes() == b"weights"
+
+
+def test_a_new_generator_without_its_evaluation_is_refused(tmp_path):
+    run = _fake_run(tmp_path / "run", init_steps=4000)
+    result = CliRunner().invoke(_ship_module().main, [str(tmp_path / "shipped"), "--makeover", str(run)])
+    assert result.exit_code != 0 and "--report" in result.output
