@@ -205,6 +205,42 @@ def test_guide_classifier_joins_the_loss_but_not_the_checkpoint(tmp_path):
     assert weights_of(guided).keys() == weights_of(plain).keys()
 
 
+def test_guide_view_blurs_a_dot_texture_away_and_keeps_a_shape():
+    import tensorflow as tf
+
+    from makeover.models.gan import guide_view
+
+    yy, xx = np.mgrid[:32, :32]
+    dots = np.where((yy % 4 == 0) & (xx % 4 == 0), 0.8, 0.0)             # the texture a guide can ask for
+    shape = np.where((yy - 16) ** 2 + (xx - 16) ** 2 < 64, 0.8, 0.0)      # a disc 16 px across
+    images = tf.constant(np.stack([dots, shape])[..., None].repeat(3, -1), tf.float32)
+    seed = tf.constant([0, 1])
+    assert np.allclose(guide_view(images, seed, 1.0), images, atol=1e-6)   # scale 1: unchanged
+    kept = []   # correlation of what the guide sees with the image, (dots, disc), over 10 steps' scales
+    for step in range(10):
+        seen = np.asarray(guide_view(images, tf.constant([0, step]), 0.5))
+        assert seen.shape == images.shape
+        kept.append([np.corrcoef(seen[i].ravel(), np.asarray(images[i]).ravel())[0, 1] for i in range(2)])
+    dots_kept, disc_kept = np.array(kept).T
+    assert disc_kept.min() > 0.95 and dots_kept.mean() < 0.8, kept
+
+
+def test_guide_min_scale_changes_what_the_guide_judges_and_is_checked(tmp_path):
+    names = tiny_config()["data"]["attributes"]
+    runs = {}
+    for scale in (1.0, 0.5):
+        config = tiny_config(steps=2)
+        config["train"]["guide"] = str(_guide_classifier(tmp_path / f"guide{scale}", names, 32))
+        config["loss"]["guide_min_scale"] = scale
+        run = train(config, tmp_path / str(scale), "g")
+        runs[scale] = [json.loads(line)["g_guide"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert runs[0.5][0] != pytest.approx(runs[1.0][0], rel=1e-6)
+    config = tiny_config(steps=1)
+    config["loss"]["guide_min_scale"] = 0.0
+    with pytest.raises(ValueError, match="guide_min_scale"):
+        train(config, tmp_path / "bad", "g")
+
+
 def test_guide_of_the_wrong_size_is_refused(tmp_path):
     config = tiny_config(steps=1)
     config["train"]["guide"] = str(_guide_classifier(tmp_path / "guide", config["data"]["attributes"], 64))
