@@ -79,9 +79,9 @@ def cli(verbose: bool) -> None:
 @click.option("--base", type=click.Path(exists=True),
               help="--mode generate: the makeover run folder or generator.keras whose core and decoder the "
                    "text path reuses (frozen) [default: checkpoints/celeba64].")
-@click.option("--dataset", default=DEFAULT_DATASET, show_default=True,
-              help="CelebA folder (list_attr_celeba.txt, img_align_celeba/) or 'synthetic'. "
-                   "If the default folder is absent, the built-in synthetic faces are used.")
+@click.option("--dataset",
+              help="CelebA folder (list_attr_celeba.txt, img_align_celeba/) or 'synthetic' [config: "
+                   f"'{DEFAULT_DATASET}']. If the default folder is absent, the built-in synthetic faces are used.")
 @click.option("--source", help="Images to edit, e.g. 'male' or 'Male,!Eyeglasses,!Blurry'.")
 @click.option("--target", help="What they should become, e.g. 'female' or '!Male,Smiling'.")
 @click.option("--preset", help="Named source/target pair from configs/presets.toml (m2f, f2m, m2m, f2f).")
@@ -113,8 +113,8 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
                 raise click.BadParameter("give --preset or --source/--target, not both", param_hint="--preset")
             p = load_preset(preset)
             source, target = p["source"], p["target"]
-        overrides = {"data": {"dataset": dataset}, "train": {}}
-        for key, value in (("image_size", image_size),):
+        overrides = {"data": {}, "train": {}}
+        for key, value in (("dataset", dataset), ("image_size", image_size)):
             if value is not None:
                 overrides["data"][key] = value
         if resume and steps is None:  # go on to the run's own total, not the default's
@@ -127,7 +127,7 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
         config = load_config(config_path, overrides)
         if config["data"]["image_size"] % 16:
             raise click.BadParameter("must be a multiple of 16 (e.g. 64 or 128)", param_hint="--image-size")
-        fallback = dataset == DEFAULT_DATASET
+        fallback = config["data"]["dataset"] == DEFAULT_DATASET  # the default folder only: a named one must exist
         if mode == "classifier":
             from makeover.classify import train_classifier
 

@@ -79,6 +79,16 @@ def test_bad_attribute_is_one_line_error(tmp_path, capsys):
     assert "unknown attribute 'mael'. Did you mean 'Male'?" in err and "Traceback" not in err
 
 
+def test_config_dataset_is_used_without_dataset_option(tmp_path, capsys):
+    """The config's data.dataset counts when --dataset is not given (it was overridden by the option's default)."""
+    cfg = tmp_path / "elsewhere.toml"
+    cfg.write_text(f'[data]\ndataset = "{tmp_path / "no-such-celeba"}"\n')
+    with pytest.raises(SystemExit) as done:
+        main(["--run", "train", "--config", str(cfg), "--out", str(tmp_path)])
+    assert done.value.code == 1
+    assert "no-such-celeba" in capsys.readouterr().err   # not a silent fallback to synthetic faces
+
+
 def test_resume_is_exact(tmp_path):
     """4 steps straight == 2 steps, stop, resume, 2 more: same weights and optimizer state."""
     import tensorflow as tf
