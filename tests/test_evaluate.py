@@ -89,3 +89,35 @@ def test_strength_scales_the_request_the_editor_sees():
     assert [r["strength"] for r in rows] == [1.0, 2.5]
     assert rows[0]["mean_success"] == 0.0 and rows[0]["mean_abs_change"] == 0.0
     assert rows[1]["mean_success"] == 1.0 and rows[1]["mean_abs_change"] > 0
+
+
+class BlockJudge:
+    """Reads attribute k in the 8x8 block k of a 16x(8*len(C)) image: present when the block is bright
+    on average, or (as a classifier a guide fooled does) when it carries a strong fine texture."""
+
+    names = C
+    size = 16
+
+    def signs(self, images):
+        blocks = images[:, 4:12, :8 * len(C), 0].astype(np.float32).reshape(len(images), 8, len(C), 8)
+        return np.where((blocks.mean(axis=(1, 3)) > 150) | (blocks.std(axis=(1, 3)) > 60), 1, -1)
+
+
+def test_success_at_a_smaller_scale_tells_a_texture_from_a_shape():
+    labels = -np.ones((4, len(C)), np.float32)
+    images = np.zeros((4, 16, 8 * len(C), 3), np.uint8)
+    k = C.index("Eyeglasses")
+
+    def painted(pattern):
+        def edit(x, c):
+            out = x.copy()
+            out[:, 4:12, 8 * k:8 * k + 8, 0] = np.where(c[:, k:k + 1, None] > 0, pattern, 0)
+            return out
+        return edit
+
+    block = np.full((8, 8), 255, np.uint8)
+    dots = np.where((np.add.outer(np.arange(8), np.arange(8)) % 2) == 0, 255, 0).astype(np.uint8)  # mean 127, std 127
+    for edit, kept in ((painted(block), True), (painted(dots), False)):
+        m = edit_metrics(edit, images, labels, C, BlockJudge())["per_attribute"]["Eyeglasses"]
+        assert m["success"] == 1.0
+        assert (m["success_rescaled"] == 1.0) if kept else (m["success_rescaled"] == 0.0), m

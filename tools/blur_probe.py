@@ -2,7 +2,8 @@
 test faces that really have the attribute, at full size and shrunk to 3/4 and 1/2 and brought back.
 
 A real attribute mostly survives the rescale; an adversarial texture (a dot band the classifier
-reads as glasses) does not. This is what loss.guide_min_scale is meant to fix.
+reads as glasses) does not. `evaluate` reports the 3/4 scale for edits at strength 1; this
+tool adds 1/2 scale, other strengths and the real faces that have the attribute.
 
     python tools/blur_probe.py --checkpoint checkpoints/celeba64 --limit 300 -a Eyeglasses -a Smiling
 """
@@ -20,18 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SCALES = (1.0, 0.75, 0.5)
 
 
-def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
-    """Shrunk to `scale` of their size (area) and brought back (bilinear): what guide_view does, in numpy."""
-    import cv2
-
-    if scale == 1:
-        return images
-    k = images.shape[1]
-    m = int(round(k * scale))
-    return np.stack([cv2.resize(cv2.resize(im, (m, m), interpolation=cv2.INTER_AREA), (k, k),
-                                interpolation=cv2.INTER_LINEAR) for im in images])
-
-
 @click.command()
 @click.option("--checkpoint", type=click.Path(exists=True), required=True)
 @click.option("--dataset", default="../shared/data/celeba_sample", show_default=True)
@@ -42,7 +31,7 @@ def main(checkpoint, dataset, limit, attributes, strength):
     from makeover.classify import load_classifier
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
-    from makeover.evaluate import Judge, flip_targets
+    from makeover.evaluate import Judge, flip_targets, rescaled
 
     editor = FaceEditor.load(checkpoint)
     judge = Judge(*load_classifier(checkpoint))
