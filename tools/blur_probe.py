@@ -46,7 +46,7 @@ def main(checkpoint, dataset, limit, attributes, strength):
             raise click.BadParameter(f"{name} is not an attribute of both the generator and its classifier",
                                      param_hint="--attribute")
         k, j = editor.conditioned.index(name), judge.names.index(name)
-        have = [i for i in range(len(source)) if source.values[i, list(source.attributes).index(name)] > 0]
+        have = np.flatnonzero(source.values[:, list(source.attributes).index(name)] > 0)
         real = np.stack([source.load(i, editor.size) for i in have])
         kept = [np.mean(judge.signs(rescaled(real, s))[:, j] == 1) for s in SCALES]
         click.echo(f"{name}: real positives ({len(have)} test faces) " + " ".join(f"{v:.2f}" for v in kept))

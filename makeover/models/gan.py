@@ -70,8 +70,9 @@ def guide_view(images, seed, min_scale: float):
     A frozen classifier's gradient asks G for whatever moves its logits most, and a texture a
     few pixels across does (the shipped CelebA model's glasses: a dot band over the eyes that
     the evaluation classifier reads as glasses in 0.48 of edits, and in 0.04 once shrunk to 3/4
-    and back, while it still read 0.73 of real glasses, from 0.86: tools/blur_probe.py). A verdict that must survive the
-    rescale asks for structure, as the random crops and resizes of CLIP-guided drawing do.
+    and back, while it still read 0.73 of real glasses, from 0.86: tools/blur_probe.py). A
+    verdict that must survive the rescale asks for structure, as the random crops and resizes
+    of CLIP-guided drawing do.
     Measured once, and not enough: celeba64 went on from step 11,822 to 14,000 at min_scale 0.5
     (runs/00005-celeba64-guidescale); glasses edits were then read 0.79 at full size and 0.71 at
     3/4, but what G drew was a coarser checker band over the eyes, not glasses: the texture
