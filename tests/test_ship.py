@@ -47,3 +47,31 @@ def test_a_new_generator_without_its_evaluation_is_refused(tmp_path):
     run = _fake_run(tmp_path / "run", init_steps=4000)
     result = CliRunner().invoke(_ship_module().main, [str(tmp_path / "shipped"), "--makeover", str(run)])
     assert result.exit_code != 0 and "--report" in result.output
+
+
+def test_card_of_a_branch_counts_the_run_it_went_on_from(tmp_path):
+    """A run started with --init from another run's checkpoint, kept in a folder beside that run's config."""
+    first = _fake_run(tmp_path / "first", init_steps=4000)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "ckpt-0000002.weights.h5").write_bytes(b"")
+    (kept / "config.json").symlink_to(first / "config.json")
+    (kept / "stats.jsonl").symlink_to(first / "stats.jsonl")
+    branch = tmp_path / "branch"
+    branch.mkdir()
+    config = {"data": {"dataset": "synthetic", "image_size": 32}, "train": {"batch_size": 16},
+              "init_from": str(kept / "ckpt-0000002.weights.h5")}
+    (branch / "config.json").write_text(json.dumps(config))
+    (branch / "stats.jsonl").write_text("\n".join(json.dumps({"step": s, "time": t})
+                                                  for s, t in [(3, 1.0), (4, 3600.0)]) + "\n")
+    (branch / "generator.keras").write_bytes(b"weights")
+    (branch / "generator.json").write_text(json.dumps({"steps": 5}))
+    report = tmp_path / "report.md"
+    report.write_text("# Evaluation\n\nedit success 0.5\n")
+    dest = tmp_path / "shipped"
+    result = CliRunner().invoke(_ship_module().main, [str(dest), "--makeover", str(branch), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    card = (dest / "MODEL_CARD.md").read_text()
+    assert "- steps: 5 at batch 16, 1.50 h of training" in card  # 1 h here + the first run's 0.5 h up to step 2
+    assert "went on from run `first` at step 2" in card
+    assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card

@@ -43,8 +43,14 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
     if init.suffix == ".keras":  # a generator alone (train --init): the file may since have been replaced
         facts["init"] = (init, config.get("init_steps"))
     elif "init_from" in config:
-        facts["seconds"] = seconds + (_run_facts(init.parent.parent, int(CHECKPOINT_RE.match(init.name).group(1)))
-                                      ["seconds"] or 0) or None
+        # run/checkpoints/ckpt-N, or a checkpoint kept in a folder of its own beside its run's config.json
+        init_run = init.parent if (init.parent / "config.json").is_file() else init.parent.parent
+        step = int(CHECKPOINT_RE.match(init.name).group(1))
+        parent = _run_facts(init_run, step)
+        facts["seconds"] = seconds + (parent["seconds"] or 0) or None
+        facts["branched"] = ((init_run / "config.json").resolve().parent.name, step)
+        if "init" in parent:  # the chain's first run started from a generator file
+            facts["init"] = parent["init"]
     return facts
 
 
@@ -70,10 +76,13 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
     if steps is not None:
         wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
         out.append(f"- steps: {steps} at batch {facts['config']['train']['batch_size']}{wall}")
+    if "branched" in facts:
+        out.append("- went on from run `{}` at step {} (its weights and optimizer state); the steps and time above "
+                   "include that run's".format(*facts["branched"]))
     if "init" in facts:
         path, init_steps = facts["init"]
         out.append(f"- started from the generator then at `{path}`" + (f" ({init_steps} steps)" if init_steps else "")
-                   + " with a new discriminator; the steps and time above are this run's alone")
+                   + " with a new discriminator; the steps and time above count from there")
     if "mean_accuracy" in meta:
         out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
                    f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs, "
