@@ -29,18 +29,22 @@ def _fake_run(folder: Path, init_steps: int) -> Path:
     return folder
 
 
-def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generator(tmp_path):
-    run = _fake_run(tmp_path / "run", init_steps=4000)
+def _ship_card(tmp_path, run: Path) -> str:
+    """Ship `run` with a one-line evaluation report; the model card it writes."""
     report = tmp_path / "report.md"
     report.write_text("# Evaluation\n\n## Makeover\n\nedit success 0.5\n")
     dest = tmp_path / "shipped"
     result = CliRunner().invoke(_ship_module().main, [str(dest), "--makeover", str(run), "--report", str(report)])
     assert result.exit_code == 0, result.output
-    card = (dest / "MODEL_CARD.md").read_text()
+    return (dest / "MODEL_CARD.md").read_text()
+
+
+def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generator(tmp_path):
+    card = _ship_card(tmp_path, _fake_run(tmp_path / "run", init_steps=4000))
     assert "- steps: 4 at batch 16, 1.50 h of training" in card  # stats count from 0; 0.5 h + 1 h
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
     assert "the project's own licence applies" in card  # synthetic data only
-    assert "### Makeover" in card and (dest / "generator.keras").read_bytes() == b"weights"
+    assert "### Makeover" in card and (tmp_path / "shipped" / "generator.keras").read_bytes() == b"weights"
 
 
 def test_a_new_generator_without_its_evaluation_is_refused(tmp_path):
@@ -66,12 +70,7 @@ def test_card_of_a_branch_counts_the_run_it_went_on_from(tmp_path):
                                                   for s, t in [(3, 1.0), (4, 3600.0)]) + "\n")
     (branch / "generator.keras").write_bytes(b"weights")
     (branch / "generator.json").write_text(json.dumps({"steps": 5}))
-    report = tmp_path / "report.md"
-    report.write_text("# Evaluation\n\nedit success 0.5\n")
-    dest = tmp_path / "shipped"
-    result = CliRunner().invoke(_ship_module().main, [str(dest), "--makeover", str(branch), "--report", str(report)])
-    assert result.exit_code == 0, result.output
-    card = (dest / "MODEL_CARD.md").read_text()
+    card = _ship_card(tmp_path, branch)
     assert "- steps: 5 at batch 16, 1.50 h of training" in card  # 1 h here + the first run's 0.5 h up to step 2
     assert "went on from run `first` at step 2" in card
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
