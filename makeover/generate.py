@@ -95,8 +95,12 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
-    from makeover.train import _spec, fit_run, latest_checkpoint, make_callbacks, make_strategy, prepare_run
+    from makeover.train import _spec, fit_run, latest_checkpoint, load_guide, make_callbacks, make_strategy, \
+        prepare_run
 
+    if config["text"]["guide"] > 0 and not config["train"]["guide"]:
+        raise ValueError(f"text.guide = {config['text']['guide']} needs a classifier: set train.guide to one (a run "
+                         f"folder of --mode classifier, e.g. configs/guide64_robust.toml's) or text.guide = 0.")
     if not resume:
         config["text"]["base"] = str(resolve_model(base or config["text"]["base"] or None, "generator.keras"))
     run, config = prepare_run(config, out, name, resume)
@@ -104,6 +108,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     generator, meta = load_generator(tc["base"])
     conditioned, size = tuple(meta["attributes"]), int(meta["image_size"])
     data["attributes"], data["image_size"] = list(conditioned), size
+    guide = load_guide(config) if tc["guide"] > 0 else None
     source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
     log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
 
@@ -118,6 +123,8 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
                                           num_attributes=len(conditioned)))
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
         gan.set_encoder(generator.get_layer("encoder"))
+        if guide is not None:
+            gan.set_guide(*guide)
         gan.compile(keras.optimizers.Adam(tc["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
                     keras.optimizers.Adam(tc["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
     ckpt = latest_checkpoint(run) if resume else None

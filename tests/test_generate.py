@@ -108,3 +108,43 @@ def test_stage_two_step_trains_the_text_path_only():
     assert np.abs(text.get_layer("project").kernel.numpy() - project).max() > 0
     for before, v in zip(frozen, core.weights + decoder.weights):
         np.testing.assert_array_equal(before, v.numpy())
+
+
+def _stage_two_gan(guide_weight: float, guide=None):
+    generator, text = _models()
+    d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
+    gan = TextToFaceGAN(text, d, TextLossSpec(anneal_start=0, anneal_steps=0, guide=guide_weight))
+    if guide is not None:
+        gan.set_guide(guide, list(range(16)))
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    return gan, text
+
+
+def test_guide_classifier_joins_the_text_path_loss():
+    from makeover.models.classifier import ClassifierSpec, build_classifier
+
+    guide = build_classifier(ClassifierSpec(image_size=32, num_attributes=16, base_channels=4))
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
+    guide_weights = [w.copy() for w in guide.get_weights()]
+    steps = {}
+    for weight in (0.0, 5.0):
+        gan, text = _stage_two_gan(weight, guide)
+        logs = gan.train_on_batch(x, y, return_dict=True)
+        steps[weight] = (logs, text.get_layer("project").kernel.numpy())
+    assert steps[5.0][0]["g_guide"] > 0 and steps[0.0][0]["g_guide"] == pytest.approx(steps[5.0][0]["g_guide"])
+    assert np.abs(steps[5.0][1] - steps[0.0][1]).max() > 0       # its gradient reached the text path
+    for before, after in zip(guide_weights, guide.get_weights()):  # and it stayed frozen
+        np.testing.assert_array_equal(before, after)
+    plain, _ = _stage_two_gan(0.0)
+    assert plain.train_on_batch(x, y, return_dict=True)["g_guide"] == 0
+
+
+def test_text_guide_weight_without_a_guide_is_refused(tmp_path):
+    from makeover.config import load_config
+    from makeover.generate import train_text_to_face
+
+    config = load_config(overrides={"text": {"guide": 5.0}, "train": {"guide": ""}})
+    with pytest.raises(ValueError, match="train.guide"):
+        train_text_to_face(config, tmp_path, "t", None, None)
+    assert not any(tmp_path.iterdir())   # refused before a run folder exists

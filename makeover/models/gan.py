@@ -104,7 +104,13 @@ class GANBase(keras.Model):
         self.loss_spec = loss_spec if isinstance(loss_spec, self.LOSS_SPEC) else self.LOSS_SPEC(**loss_spec)
         self.seed = int(seed)
         self.trackers = {k: keras.metrics.Mean(name=k) for k in self.LOG_KEYS}
+        self._guide = None
         self.built = True  # sub-models are built; needed under tf.distribute strategies
+
+    def set_guide(self, classifier: keras.Model, columns: list[int]):
+        """Use `classifier` (see `frozen`; its logits `columns` = the conditioned attributes) as the guide."""
+        logits, index = frozen(classifier), tf.constant(columns, tf.int32)
+        self._guide = lambda x: tf.gather(logits(x), index, axis=1)
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -178,12 +184,6 @@ class MakeoverGAN(GANBase):
                              f"not {self.loss_spec.guide_min_scale}")
         self.target = None if target is None else [float(v) for v in target]
         self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
-        self._guide = None
-
-    def set_guide(self, classifier: keras.Model, columns: list[int]):
-        """Use `classifier` (see `frozen`; its logits `columns` = the conditioned attributes) as the guide."""
-        logits, index = frozen(classifier), tf.constant(columns, tf.int32)
-        self._guide = lambda x: tf.gather(logits(x), index, axis=1)
 
     def get_config(self):
         return {**super().get_config(), "target": self.target, "attributes": self.attributes}

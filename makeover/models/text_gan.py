@@ -30,6 +30,11 @@ Each step:
   losses.subpixel_phase, which measures the pattern: 0.078 on the shipped
   CelebA path's faces, 0.011 on real faces): by step 500 it drew flat grey
   squares. An open problem.
+- the guide (optional, `text.guide` > 0 with `train.guide` naming a
+  classifier): the makeover path's frozen, separately trained classifier
+  judges the fakes too, with the masked attribute BCE to c, annealed in like
+  D's head. D's head learns from scratch alongside G, so early on it barely
+  says what "blond" looks like; the guide knows from the first step.
 """
 
 from __future__ import annotations
@@ -57,9 +62,10 @@ class TextLossSpec:
     anneal_start: int = 100
     anneal_steps: int = 400
     feature: float = 1.0        # the feature anchor's weight (see above), when an encoder is set
+    guide: float = 0.0          # weight of a frozen guide classifier's BCE on the fakes (train.guide; see above)
 
 
-TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "kl", "d_adv", "d_cls", "r1",
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "g_guide", "kl", "d_adv", "d_cls", "r1",
                  "drift", "anneal", "w_pixel")
 
 
@@ -119,9 +125,10 @@ class TextToFaceGAN(GANBase):
             kl = losses.kl_standard_normal(mu, log_var)
             pixel = losses.pixel_l1(fake64, real_x)
             feature = losses.pixel_l1(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
+            g_guide = losses.attribute_bce(self._guide(fake64), c) if self._guide else tf.constant(0.0)
             g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
-                      + a * (spec.adversarial * g_adv + spec.g_classification * g_cls))
+                      + a * (spec.adversarial * g_adv + spec.g_classification * g_cls + spec.guide * g_guide))
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv,
-                  "g_cls": g_cls, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
-                  "anneal": a, "w_pixel": w_pixel}
+                  "g_cls": g_cls, "g_guide": g_guide, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1,
+                  "drift": drift, "anneal": a, "w_pixel": w_pixel}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
