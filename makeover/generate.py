@@ -95,10 +95,10 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
-    from makeover.train import _spec, fit_run, latest_checkpoint, load_guide, make_callbacks, make_strategy, \
-        prepare_run
+    from makeover.train import _spec, adam_pair, fit_run, latest_checkpoint, load_guide, make_callbacks, \
+        make_strategy, prepare_run
 
-    if config["text"]["guide"] > 0 and not config["train"]["guide"]:
+    if config["text"].get("guide", 0) > 0 and not config["train"].get("guide"):
         raise ValueError(f"text.guide = {config['text']['guide']} needs a classifier: set train.guide to one (a run "
                          f"folder of --mode classifier, e.g. configs/guide64_robust.toml's) or text.guide = 0.")
     if not resume:
@@ -108,7 +108,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     generator, meta = load_generator(tc["base"])
     conditioned, size = tuple(meta["attributes"]), int(meta["image_size"])
     data["attributes"], data["image_size"] = list(conditioned), size
-    guide = load_guide(config) if tc["guide"] > 0 else None
+    guide = load_guide(config) if tc.get("guide", 0) > 0 else None
     source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
     log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
 
@@ -125,8 +125,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         gan.set_encoder(generator.get_layer("encoder"))
         if guide is not None:
             gan.set_guide(*guide)
-        gan.compile(keras.optimizers.Adam(tc["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
-                    keras.optimizers.Adam(tc["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+        gan.compile(*adam_pair(t, tc["g_lr"], tc["d_lr"]))
     ckpt = latest_checkpoint(run) if resume else None
     if ckpt is not None:
         gan.load_weights(ckpt)
@@ -135,10 +134,11 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     def export():
         path = run / "text_to_face.keras"
         tmp = run / "text_to_face.tmp.keras"
-        text_model.save(tmp)
+        with gan.averaged_generator():
+            text_model.save(tmp)
         tmp.replace(path)
         save_json({"attributes": list(conditioned), "image_size": size, "steps": gan.steps_done(),
-                   "dataset": data["dataset"], "base": tc["base"], "time": time.time()},
+                   "dataset": data["dataset"], "base": tc["base"], "ema": t.get("g_ema", 0.0), "time": time.time()},
                   run / "text_to_face.json")
 
     if gan.steps_done() >= t["steps"]:

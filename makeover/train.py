@@ -68,9 +68,18 @@ def build_gan(config: dict, target: np.ndarray | None):
                       target=None if target is None else target.tolist(), seed=config["train"]["seed"],
                       attributes=list(config["data"]["attributes"]))
     t = config["train"]
-    gan.compile(keras.optimizers.Adam(t["g_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]),
-                keras.optimizers.Adam(t["d_lr"], beta_1=t["beta_1"], beta_2=t["beta_2"]))
+    gan.compile(*adam_pair(t, t["g_lr"], t["d_lr"]))
     return gan
+
+
+def adam_pair(t: dict, g_lr: float, d_lr: float):
+    """G's and D's Adam optimizers under the [train] settings; with train.g_ema > 0, G's keeps an
+    exponential moving average of G's weights (Keras's use_ema; samples and exports use it)."""
+    import keras
+
+    ema = {"use_ema": True, "ema_momentum": t["g_ema"]} if t.get("g_ema", 0) > 0 else {}
+    return (keras.optimizers.Adam(g_lr, beta_1=t["beta_1"], beta_2=t["beta_2"], **ema),
+            keras.optimizers.Adam(d_lr, beta_1=t["beta_1"], beta_2=t["beta_2"]))
 
 
 def load_guide(config: dict):
@@ -132,11 +141,13 @@ def export_generator(gan, config: dict, run: Path) -> Path:
     """Save the inference generator (.keras) and what a user of it needs to know."""
     path = run / "generator.keras"
     tmp = run / "generator.tmp.keras"
-    gan.generator.save(tmp)
+    with gan.averaged_generator():
+        gan.generator.save(tmp)
     os.replace(tmp, path)
     save_json({"attributes": list(config["data"]["attributes"]), "image_size": config["data"]["image_size"],
                "steps": gan.steps_done(), "dataset": config["data"]["dataset"],
-               "selection": config.get("selection", {})}, run / "generator.json")
+               "selection": config.get("selection", {}), "ema": config["train"].get("g_ema", 0.0)},
+              run / "generator.json")
     return path
 
 
@@ -204,7 +215,8 @@ def make_callbacks(gan, run: Path, config: dict, total_steps: int, render):
                 self.sample(0)
 
         def sample(self, step):
-            grid = render()
+            with gan.averaged_generator():
+                grid = render()
             save_png(grid, run / "samples" / f"grid-{step:07d}.png")
             with writer.as_default():
                 tf.summary.image("samples", grid[None], step=step)

@@ -148,3 +148,28 @@ def test_text_guide_weight_without_a_guide_is_refused(tmp_path):
     with pytest.raises(ValueError, match="train.guide"):
         train_text_to_face(config, tmp_path, "t", None, None)
     assert not any(tmp_path.iterdir())   # refused before a run folder exists
+
+
+def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
+    from makeover.train import adam_pair
+
+    generator, text = _models()
+    d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
+    gan = TextToFaceGAN(text, d, TextLossSpec())
+    gan.compile(*adam_pair({"beta_1": 0.5, "beta_2": 0.999, "g_ema": 0.75}, 1e-3, 1e-3))
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
+    trained = []
+    for _ in range(2):
+        gan.train_on_batch(x, y, return_dict=True)
+        trained.append([v.numpy().copy() for v in text.trainable_variables])
+    with gan.averaged_generator() as g:   # the average starts at step 1's weights: 0.75 w1 + 0.25 w2
+        assert g is text
+        for w1, w2, v in zip(*trained, text.trainable_variables):
+            np.testing.assert_allclose(v.numpy(), 0.75 * w1 + 0.25 * w2, rtol=1e-5, atol=1e-6)
+    assert max(np.abs(a - b).max() for a, b in zip(*trained)) > 0
+    for w2, v in zip(trained[1], text.trainable_variables):  # the trained weights are back
+        np.testing.assert_array_equal(w2, v.numpy())
+    plain, _ = _stage_two_gan(0.0)
+    with plain.averaged_generator() as g:   # no average: G as it is
+        assert g is plain.generator

@@ -325,3 +325,24 @@ def test_multi_attribute_targets_ask_for_a_change_every_time():
     gan.loss_spec = type(gan.loss_spec)(**{**vars(gan.loss_spec), "targets": "real"})
     copied = gan.sample_targets(tf.constant(src), tf.constant(-src)).numpy()
     assert set(np.unique(copied[copied != 0] * -src[copied != 0])) == {1.0}   # the real stream's labels
+
+
+def test_moving_average_generator_is_exported_and_kept_in_the_checkpoint(tmp_path):
+    """train.g_ema: the exported generator is the average; the checkpoint keeps the trained G and the average."""
+    from makeover.train import build_gan
+
+    run = train(tiny_config(steps=3, g_ema=0.5), tmp_path / "ema", "e")
+    config = json.loads((run / "config.json").read_text())
+    gan = build_gan(config, None)
+    gan.load_weights(latest_checkpoint(run))
+    trained = [w.copy() for w in gan.generator.get_weights()]
+    exported = load_generator(run / "generator.keras")[0].get_weights()
+    with gan.averaged_generator():
+        averaged = gan.generator.get_weights()
+    for a, b in zip(exported, averaged):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert max(np.abs(a - b).max() for a, b in zip(exported, trained)) > 1e-6
+    assert json.loads((run / "generator.json").read_text())["ema"] == 0.5
+    plain = train(tiny_config(steps=3), tmp_path / "plain", "p")
+    assert json.loads((plain / "generator.json").read_text())["ema"] == 0.0
+    assert len(weights_of(run)) > len(weights_of(plain))   # the average is in the checkpoint (resume keeps it)

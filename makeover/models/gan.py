@@ -29,6 +29,7 @@ resumed run draws exactly what the uninterrupted run would have.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 
 import keras
@@ -123,6 +124,23 @@ class GANBase(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """G with the moving average of its weights in place while inside (train.g_ema > 0; as
+        ProGAN/StyleGAN sample and ship G_ema: one checkpoint's G drifts from the next, the
+        average less), and its trained weights back after; plain G when there is no average."""
+        variables = self.generator.trainable_variables
+        if not self.g_optimizer.use_ema:
+            yield self.generator
+            return
+        trained = [v.numpy() for v in variables]
+        self.g_optimizer.finalize_variable_values(variables)
+        try:
+            yield self.generator
+        finally:
+            for v, value in zip(variables, trained):
+                v.assign(value)
 
     @property
     def step(self):
