@@ -89,6 +89,15 @@ def kl_standard_normal(mean, log_var):
     return 0.5 * ops.mean(ops.sum(ops.square(mean) + ops.exp(log_var) - log_var - 1.0, axis=-1))
 
 
+def diversity_sensitive(fake_a, fake_b, noise_a, noise_b, cap):
+    # DSGAN (Yang et al. 2019), per sample i, with mean absolute differences:
+    # L_z = -mean_i min(|G(c_i, z1_i) - G(c_i, z2_i)|_1 / |z1_i - z2_i|_1, tau)
+    # pays G, up to tau, for drawing different faces from different noise (conditional mode collapse)
+    image = ops.mean(ops.abs(fake_a - fake_b), axis=(1, 2, 3))
+    noise = ops.mean(ops.abs(noise_a - noise_b), axis=-1)
+    return -ops.mean(ops.minimum(image / ops.maximum(noise, 1e-8), cap))
+
+
 def anneal(step, start, length):
     # a(t) = clip((t - start) / length, 0, 1): 0 = pixel L1 only, 1 = fully adversarial
     if length <= 0:

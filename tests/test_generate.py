@@ -173,3 +173,18 @@ def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
     plain, _ = _stage_two_gan(0.0)
     with plain.averaged_generator() as g:   # no average: G as it is
         assert g is plain.generator
+
+
+def test_diversity_term_pays_the_text_path_for_using_its_noise():
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (4, 16)).astype(np.float32)
+    kernels = {}
+    for weight in (0.0, 2.0):
+        generator, text = _models()
+        d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
+        gan = TextToFaceGAN(text, d, TextLossSpec(anneal_start=0, anneal_steps=0, diversity=weight))
+        gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+        logs = gan.train_on_batch(x, y, return_dict=True)
+        kernels[weight] = text.get_layer("project").kernel.numpy()
+        assert (logs["diversity"] < 0) == (weight > 0)    # off: not computed; on: some change is paid for
+    assert np.abs(kernels[2.0] - kernels[0.0]).max() > 0

@@ -71,3 +71,12 @@ def test_kl_standard_normal():
 @pytest.mark.parametrize("step, expected", [(0, 0.0), (10, 0.0), (20, 0.5), (30, 1.0), (99, 1.0)])
 def test_anneal_schedule(step, expected):
     assert float(losses.anneal(tf.constant(step, tf.int64), 10, 20)) == pytest.approx(expected)
+
+
+def test_diversity_sensitive_is_the_capped_image_to_noise_ratio():
+    a, b = np.zeros((2, 2, 2, 3), np.float32), np.zeros((2, 2, 2, 3), np.float32)
+    b[0] += 0.2        # sample 0: image L1 0.2 over noise L1 1.0 -> 0.2; sample 1: 0.9 / 1.0 capped at 0.5
+    b[1] += 0.9
+    za, zb = np.zeros((2, 4), np.float32), np.ones((2, 4), np.float32)
+    assert float(losses.diversity_sensitive(a, b, za, zb, 0.5)) == pytest.approx(-(0.2 + 0.5) / 2)
+    assert float(losses.diversity_sensitive(a, a, za, zb, 0.5)) == 0.0   # the same face from both: no reward

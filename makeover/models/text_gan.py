@@ -30,6 +30,10 @@ Each step:
   losses.subpixel_phase, which measures the pattern: 0.078 on the shipped
   CelebA path's faces, 0.011 on real faces): by step 500 it drew flat grey
   squares. An open problem.
+- diversity (optional, `text.diversity` > 0): with the guide, every seed of
+  a request drew nearly the same face (the L1 anchor and the guide both
+  reward one best face per request). DSGAN's term draws half the batch
+  again with new noise and pays G for the change, up to a cap.
 - the guide (optional, `text.guide` > 0 with `train.guide` naming a
   classifier): the makeover path's frozen, separately trained classifier
   judges the fakes too, with the masked attribute BCE to c, annealed in like
@@ -63,10 +67,12 @@ class TextLossSpec:
     anneal_steps: int = 400
     feature: float = 1.0        # the feature anchor's weight (see above), when an encoder is set
     guide: float = 0.0          # weight of a frozen guide classifier's BCE on the fakes (train.guide; see above)
+    diversity: float = 0.0      # weight of DSGAN's diversity term (see above; 0 = off)
+    diversity_cap: float = 0.3  # its tau: mean |image change| (in [-1, 1]) per unit of mean |noise change|
 
 
-TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "g_guide", "kl", "d_adv", "d_cls", "r1",
-                 "drift", "anneal", "w_pixel")
+TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "g_guide", "diversity", "kl", "d_adv",
+                 "d_cls", "r1", "drift", "anneal", "w_pixel")
 
 
 def pyramid(images):
@@ -90,6 +96,15 @@ class TextToFaceGAN(GANBase):
     def set_encoder(self, encoder: keras.Model):
         """The makeover generator's encoder, for the feature anchor (see `frozen`)."""
         self._encoder = frozen(encoder)
+
+    def _diversity(self, c, z, eps, fake64):
+        """DSGAN's term on half the batch, drawn again from the same requests with new noise."""
+        h = tf.shape(c)[0] // 2
+        z2 = tf.random.stateless_normal(tf.shape(z[:h]), seed=self._step_seed(4))
+        eps2 = tf.random.stateless_normal(tf.shape(eps[:h]), seed=self._step_seed(5))
+        again = self.generator([c[:h], z2, eps2], training=True)[0]
+        return losses.diversity_sensitive(fake64[:h], again, tf.concat([z[:h], eps[:h]], -1),
+                                          tf.concat([z2, eps2], -1), self.loss_spec.diversity_cap)
 
     def train_step(self, data):
         spec = self.loss_spec
@@ -126,9 +141,11 @@ class TextToFaceGAN(GANBase):
             pixel = losses.pixel_l1(fake64, real_x)
             feature = losses.pixel_l1(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
             g_guide = losses.attribute_bce(self._guide(fake64), c) if self._guide else tf.constant(0.0)
+            diversity = self._diversity(c, z, eps, fake64) if spec.diversity > 0 else tf.constant(0.0)
             g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
-                      + a * (spec.adversarial * g_adv + spec.g_classification * g_cls + spec.guide * g_guide))
+                      + a * (spec.adversarial * g_adv + spec.g_classification * g_cls + spec.guide * g_guide
+                             + spec.diversity * diversity))
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv,
-                  "g_cls": g_cls, "g_guide": g_guide, "kl": kl, "d_adv": d_adv, "d_cls": d_cls, "r1": r1,
-                  "drift": drift, "anneal": a, "w_pixel": w_pixel}
+                  "g_cls": g_cls, "g_guide": g_guide, "diversity": diversity, "kl": kl, "d_adv": d_adv,
+                  "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
