@@ -110,13 +110,14 @@ def test_stage_two_step_trains_the_text_path_only():
         np.testing.assert_array_equal(before, v.numpy())
 
 
-def _stage_two_gan(guide_weight: float, guide=None):
+def _stage_two_gan(classifier=None, optimizers=None, **loss):
+    """A stage-2 GAN on the tiny models, fully annealed unless `loss` says otherwise."""
     generator, text = _models()
     d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
-    gan = TextToFaceGAN(text, d, TextLossSpec(anneal_start=0, anneal_steps=0, guide=guide_weight))
-    if guide is not None:
-        gan.set_guide(guide, list(range(16)))
-    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    gan = TextToFaceGAN(text, d, TextLossSpec(**{"anneal_start": 0, "anneal_steps": 0, **loss}))
+    if classifier is not None:
+        gan.set_guide(classifier, list(range(16)))
+    gan.compile(*(optimizers or (keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))))
     return gan, text
 
 
@@ -129,14 +130,14 @@ def test_guide_classifier_joins_the_text_path_loss():
     guide_weights = [w.copy() for w in guide.get_weights()]
     steps = {}
     for weight in (0.0, 5.0):
-        gan, text = _stage_two_gan(weight, guide)
+        gan, text = _stage_two_gan(guide, guide=weight)
         logs = gan.train_on_batch(x, y, return_dict=True)
         steps[weight] = (logs, text.get_layer("project").kernel.numpy())
     assert steps[5.0][0]["g_guide"] > 0 and steps[0.0][0]["g_guide"] == pytest.approx(steps[5.0][0]["g_guide"])
     assert np.abs(steps[5.0][1] - steps[0.0][1]).max() > 0       # its gradient reached the text path
     for before, after in zip(guide_weights, guide.get_weights()):  # and it stayed frozen
         np.testing.assert_array_equal(before, after)
-    plain, _ = _stage_two_gan(0.0)
+    plain, _ = _stage_two_gan()
     assert plain.train_on_batch(x, y, return_dict=True)["g_guide"] == 0
 
 
@@ -153,10 +154,8 @@ def test_text_guide_weight_without_a_guide_is_refused(tmp_path):
 def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
     from makeover.train import adam_pair
 
-    generator, text = _models()
-    d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
-    gan = TextToFaceGAN(text, d, TextLossSpec())
-    gan.compile(*adam_pair({"beta_1": 0.5, "beta_2": 0.999, "g_ema": 0.75}, 1e-3, 1e-3))
+    gan, text = _stage_two_gan(optimizers=adam_pair({"beta_1": 0.5, "beta_2": 0.999, "g_ema": 0.75}, 1e-3, 1e-3),
+                               anneal_start=100, anneal_steps=400)   # TextLossSpec's schedule
     x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
     y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
     trained = []
@@ -170,7 +169,7 @@ def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
     assert max(np.abs(a - b).max() for a, b in zip(*trained)) > 0
     for w2, v in zip(trained[1], text.trainable_variables):  # the trained weights are back
         np.testing.assert_array_equal(w2, v.numpy())
-    plain, _ = _stage_two_gan(0.0)
+    plain, _ = _stage_two_gan()
     with plain.averaged_generator() as g:   # no average: G as it is
         assert g is plain.generator
 
@@ -180,10 +179,7 @@ def test_diversity_term_pays_the_text_path_for_using_its_noise():
     y = np.random.default_rng(1).choice([-1.0, 1.0], (4, 16)).astype(np.float32)
     kernels = {}
     for weight in (0.0, 2.0):
-        generator, text = _models()
-        d = build_msg_discriminator(DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8))
-        gan = TextToFaceGAN(text, d, TextLossSpec(anneal_start=0, anneal_steps=0, diversity=weight))
-        gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+        gan, text = _stage_two_gan(diversity=weight)
         logs = gan.train_on_batch(x, y, return_dict=True)
         kernels[weight] = text.get_layer("project").kernel.numpy()
         assert (logs["diversity"] < 0) == (weight > 0)    # off: not computed; on: some change is paid for
