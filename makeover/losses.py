@@ -12,6 +12,7 @@ from keras import ops
 
 def pixel_l1(output, target):
     # L_pix = E |G(x, c) - x|_1   (deep-makeover's "stay close to the input" term)
+    # also AttGAN's self-reconstruction, L_rec = E |G(x, c_s) - x|_1 with c_s = x's own labels
     return ops.mean(ops.abs(output - target))
 
 

@@ -346,3 +346,37 @@ def test_moving_average_generator_is_exported_and_kept_in_the_checkpoint(tmp_pat
     plain = train(tiny_config(steps=3), tmp_path / "plain", "p")
     assert json.loads((plain / "generator.json").read_text())["ema"] == 0.0
     assert len(weights_of(run)) > len(weights_of(plain))   # the average is in the checkpoint (resume keeps it)
+
+
+def test_self_reconstruction_asks_for_nothing_new_and_pulls_g_back_to_x(tmp_path):
+    """loss.self_recon: c_s is src's own labels or 0 (never a change); the term holds G(x, own labels) near x."""
+    import tensorflow as tf
+
+    from makeover.data.synthetic import SyntheticFaces
+    from makeover.train import build_gan
+
+    config = tiny_config()
+    names = config["data"]["attributes"]
+    gan = build_gan(config, None)
+    faces = SyntheticFaces(256, seed=0)
+    src = np.array([[faces.attributes_of(i)[a] for a in names] for i in range(256)], np.float32)
+    c_s = gan.self_targets(tf.constant(src)).numpy()
+    assert ((c_s == 0) | (c_s == src)).all()
+    kept = (c_s == 0).mean(axis=1)    # the share left at 0 varies by face, over the whole range
+    assert abs(kept.mean() - 0.5) < 0.06 and kept.min() < 0.1 and kept.max() > 0.9
+
+    def recon_l1(run):
+        g = load_generator(run / "generator.keras")[0]
+        x = np.stack([faces.image(i, 32) for i in range(8)]).astype(np.float32) / 127.5 - 1
+        y = src[:8]
+        return float(np.abs(np.asarray(g([x, y])) - x).mean())
+
+    errors, logged = {}, {}
+    for weight in (0.0, 100.0):
+        config = tiny_config(steps=4)
+        config["loss"]["self_recon"] = weight
+        run = train(config, tmp_path / str(weight), "r")
+        logged[weight] = [json.loads(line)["self_recon"] for line in (run / "stats.jsonl").read_text().splitlines()]
+        errors[weight] = recon_l1(run)
+    assert logged[0.0] == [0.0] * len(logged[0.0]) and max(logged[100.0]) > 0
+    assert errors[100.0] < 0.5 * errors[0.0], errors

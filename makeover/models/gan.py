@@ -15,7 +15,11 @@ source->target mode, any image in multi-attribute mode).
   (src, real labels) = wrong pairing, fake (matching-aware, GAN-INT-CLS), and
   (G(src, c), c_eff) = fake, where c_eff fills c's zeros with src's labels.
 - G's loss is annealed from pixel L1 alone towards adversarial +
-  classification (deep-makeover); the cycle term holds throughout.
+  classification (deep-makeover); the cycle term holds throughout, and so
+  does AttGAN's self-reconstruction when `self_recon` > 0: G(x, c_s) = x for
+  c_s = src's own labels, each dropped to 0 ("keep") at a rate drawn per face. The
+  flips never ask for nothing, so without it G(x, own labels), what
+  `evaluate` scores as reconstruction, was never trained and drifted.
 - Optionally a frozen, separately trained attribute classifier (the guide)
   judges G's outputs too. D's own attribute head learns slowly on a CPU
   budget (its BCE on real faces was still 0.36-0.40 after 1,450 steps), so it
@@ -57,10 +61,11 @@ class LossSpec:
     guide: float = 0.0          # weight of the guide classifier's edit_loss on G's outputs (when there is one)
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
+    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
 
 
-LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "d_adv", "d_cls", "r1",
-            "drift", "anneal", "w_pixel", "w_adv")
+LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "d_adv",
+            "d_cls", "r1", "drift", "anneal", "w_pixel", "w_adv")
 
 
 def guide_view(images, seed, min_scale: float):
@@ -223,6 +228,14 @@ class MakeoverGAN(GANBase):
             c = tf.stack(conflict_rules_on_columns(tf.unstack(c, axis=1), tuple(self.attributes), tf.where), 1)
         return tf.where(tf.not_equal(c, 0.0), c, tf.where(dropped, tf.zeros_like(src_attrs), src_attrs))
 
+    def self_targets(self, src_attrs):
+        """c_s for the self-reconstruction: src's own labels, each left at 0 ("keep") at a rate drawn per
+        face from U(0, 1), so that both ends are asked for: all own labels (what `evaluate` scores as
+        reconstruction) and all "keep" (the G(x, 0) that transform's residual mode subtracts)."""
+        rate = tf.random.stateless_uniform([tf.shape(src_attrs)[0], 1], seed=self._step_seed(5))
+        dropped = tf.random.stateless_uniform(tf.shape(src_attrs), seed=self._step_seed(6)) < rate
+        return tf.where(dropped, tf.zeros_like(src_attrs), src_attrs)
+
     def train_step(self, data):
         spec = self.loss_spec
         src_x, src_y = data["src_image"], data["src_attrs"]
@@ -236,7 +249,15 @@ class MakeoverGAN(GANBase):
         n = tf.shape(src_x)[0]
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator([src_x, c], training=True)
+            if spec.self_recon > 0:  # one batched G call: G has no batch statistics
+                both = self.generator([tf.concat([src_x, src_x], 0), tf.concat([c, self.self_targets(src_y)], 0)],
+                                      training=True)
+                fake = both[:n]
+                # L_rec = E |G(x, c_s) - x|_1   (AttGAN's self-reconstruction, He et al. 2019)
+                self_recon = losses.pixel_l1(both[n:], src_x)
+            else:
+                fake = self.generator([src_x, c], training=True)
+                self_recon = tf.constant(0.0)
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
                 logits, cls = self.discriminator(
@@ -271,8 +292,8 @@ class MakeoverGAN(GANBase):
             else:
                 cycle = tf.constant(0.0)
             g_loss = (w_pixel * pixel + spec.phase * phase + w_adv * g_adv + spec.cycle * cycle
-                      + a * (spec.g_classification * g_cls + spec.guide * g_guide))
+                      + spec.self_recon * self_recon + a * (spec.g_classification * g_cls + spec.guide * g_guide))
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
-                  "g_guide": g_guide, "cycle": cycle, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
+                  "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
                   "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
