@@ -12,6 +12,7 @@ from conftest import tiny_config
 from makeover.cli import main
 from makeover.inference import load_generator
 from makeover.train import latest_checkpoint, train
+from makeover.viz import to_float
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,9 +166,8 @@ def test_generator_learns_toward_the_counterfactual(tmp_path):
     faces = SyntheticFaces(200, seed=2)  # identities never seen in training
     picks = [i for i in range(200) if faces.attributes_of(i)["Black_Hair"] > 0
              and faces.attributes_of(i)["Wearing_Hat"] < 0][:16]
-    as_input = lambda imgs: np.stack(imgs).astype(np.float32) / 127.5 - 1.0  # noqa: E731
-    x = as_input([faces.image(i, 32) for i in picks])
-    truth = as_input([faces.image(i, 32, {"Black_Hair": -1, "Blond_Hair": 1}) for i in picks])
+    x = to_float(np.stack([faces.image(i, 32) for i in picks]))
+    truth = to_float(np.stack([faces.image(i, 32, {"Black_Hair": -1, "Blond_Hair": 1}) for i in picks]))
     c = np.zeros((len(picks), len(DEFAULT_CONDITIONED)), np.float32)
     c[:, DEFAULT_CONDITIONED.index("Blond_Hair")] = 1
     c[:, DEFAULT_CONDITIONED.index("Black_Hair")] = -1
@@ -301,19 +301,25 @@ def test_init_from_a_generator_alone_copies_its_weights(tmp_path):
         train(wide, tmp_path, "d", init_from=shipped)
 
 
+def _synthetic_labels(names, count):
+    """The first `count` synthetic faces and their labels (+-1) in the order of `names`."""
+    from makeover.data.synthetic import SyntheticFaces
+
+    faces = SyntheticFaces(count, seed=0)
+    return faces, np.array([[faces.attributes_of(i)[a] for a in names] for i in range(count)], np.float32)
+
+
 def test_multi_attribute_targets_ask_for_a_change_every_time():
     """'flips': every request changes at least one attribute of src and obeys the conflict rules."""
     import tensorflow as tf
 
     from makeover.attributes import apply_conflict_rules
-    from makeover.data.synthetic import SyntheticFaces
     from makeover.train import build_gan
 
     config = tiny_config()
     gan = build_gan(config, None)
     names = tuple(config["data"]["attributes"])
-    faces = SyntheticFaces(256, seed=0)
-    src = np.array([[faces.attributes_of(i)[a] for a in names] for i in range(256)], np.float32)
+    _, src = _synthetic_labels(names, 256)
     c = gan.sample_targets(tf.constant(src), tf.constant(-src)).numpy()
     changes = (c != 0) & (c != src)
     assert changes.any(axis=1).all()
@@ -352,14 +358,11 @@ def test_self_reconstruction_asks_for_nothing_new_and_pulls_g_back_to_x(tmp_path
     """loss.self_recon: c_s is src's own labels or 0 (never a change); the term holds G(x, own labels) near x."""
     import tensorflow as tf
 
-    from makeover.data.synthetic import SyntheticFaces
     from makeover.train import build_gan
 
     config = tiny_config()
-    names = config["data"]["attributes"]
     gan = build_gan(config, None)
-    faces = SyntheticFaces(256, seed=0)
-    src = np.array([[faces.attributes_of(i)[a] for a in names] for i in range(256)], np.float32)
+    faces, src = _synthetic_labels(config["data"]["attributes"], 256)
     c_s = gan.self_targets(tf.constant(src)).numpy()
     assert ((c_s == 0) | (c_s == src)).all()
     kept = (c_s == 0).mean(axis=1)    # the share left at 0 varies by face, over the whole range
@@ -367,7 +370,7 @@ def test_self_reconstruction_asks_for_nothing_new_and_pulls_g_back_to_x(tmp_path
 
     def recon_l1(run):
         g = load_generator(run / "generator.keras")[0]
-        x = np.stack([faces.image(i, 32) for i in range(8)]).astype(np.float32) / 127.5 - 1
+        x = to_float(np.stack([faces.image(i, 32) for i in range(8)]))
         y = src[:8]
         return float(np.abs(np.asarray(g([x, y])) - x).mean())
 

@@ -294,6 +294,6 @@ class MakeoverGAN(GANBase):
             g_loss = (w_pixel * pixel + spec.phase * phase + w_adv * g_adv + spec.cycle * cycle
                       + spec.self_recon * self_recon + a * (spec.g_classification * g_cls + spec.guide * g_guide))
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
-                  "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift,
-                  "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
+                  "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "d_adv": d_adv, "d_cls": d_cls,
+                  "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
