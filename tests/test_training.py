@@ -333,6 +333,30 @@ def test_multi_attribute_targets_ask_for_a_change_every_time():
     assert set(np.unique(copied[copied != 0] * -src[copied != 0])) == {1.0}   # the real stream's labels
 
 
+def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked():
+    """loss.flip_weights: Male at weight 8 is the one flip in ~8/23 of requests instead of ~1/16."""
+    import tensorflow as tf
+
+    from makeover.train import build_gan
+
+    config = tiny_config()
+    names = tuple(config["data"]["attributes"])
+    _, src = _synthetic_labels(names, 2048)
+    male = names.index("Male")
+
+    def male_changed(weights):
+        config["loss"]["flip_weights"] = weights
+        c = build_gan(config, None).sample_targets(tf.constant(src), tf.constant(-src)).numpy()
+        return ((c[:, male] != 0) & (c[:, male] != src[:, male])).mean()
+
+    uniform, weighted = male_changed({}), male_changed({"Male": 8.0})
+    assert uniform < 0.16 and weighted > 0.3, (uniform, weighted)
+    with pytest.raises(ValueError, match="Moustache"):
+        male_changed({"Moustache": 2.0})
+    with pytest.raises(ValueError, match="> 0"):
+        male_changed({"Male": 0.0})
+
+
 def test_moving_average_generator_is_exported_and_kept_in_the_checkpoint(tmp_path):
     """train.g_ema: the exported generator is the average; the checkpoint keeps the trained G and the average."""
     from makeover.train import build_gan

@@ -6,8 +6,9 @@ source->target mode, any image in multi-attribute mode).
 
 - Target attributes c: in source->target mode the target expression's vector;
   in multi-attribute mode (`targets = "flips"`) src's own labels with one
-  attribute flipped (each other one too with probability `extra_flips`), the
-  rest dropped to 0 ("keep") with probability `keep_prob`, then the conflict
+  attribute flipped (drawn in proportion to `flip_weights`, uniformly by
+  default; each other one too with probability `extra_flips`), the rest
+  dropped to 0 ("keep") with probability `keep_prob`, then the conflict
   rules; or (`targets = "real"`) the labels of the `real` images, dropped
   likewise. Copied real labels mostly repeat what src already is, so few
   steps asked for an edit at all.
@@ -34,7 +35,7 @@ resumed run draws exactly what the uninterrupted run would have.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import keras
 import tensorflow as tf
@@ -62,6 +63,7 @@ class LossSpec:
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
+    flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
 
 
 LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "d_adv",
@@ -207,6 +209,20 @@ class MakeoverGAN(GANBase):
                              f"not {self.loss_spec.guide_min_scale}")
         self.target = None if target is None else [float(v) for v in target]
         self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
+        self._flip_logits = self._flip_logits_of(self.loss_spec.flip_weights)
+
+    def _flip_logits_of(self, weights: dict):
+        """Log-weights over the conditioned attributes for drawing each face's one flip, or None (uniform)."""
+        if not weights:
+            return None
+        unknown = sorted(set(weights) - set(self.attributes or []))
+        if unknown:
+            raise ValueError(f"loss.flip_weights names {unknown}, which this model is not conditioned on "
+                             f"(it is on {self.attributes})")
+        if min(weights.values()) <= 0:
+            raise ValueError(f"loss.flip_weights must be > 0 (1 = as often as the others): {weights}")
+        w = [float(weights.get(name, 1.0)) for name in self.attributes]
+        return tf.math.log(tf.constant([w], tf.float32))
 
     def get_config(self):
         return {**super().get_config(), "target": self.target, "attributes": self.attributes}
@@ -221,7 +237,11 @@ class MakeoverGAN(GANBase):
         if spec.targets == "real":
             return tf.where(dropped, tf.zeros_like(real_attrs), real_attrs)
         n, k = tf.shape(src_attrs)[0], src_attrs.shape[-1]
-        one = tf.one_hot(tf.random.stateless_uniform([n], self._step_seed(2), 0, k, tf.int32), k) > 0
+        if self._flip_logits is None:
+            which = tf.random.stateless_uniform([n], self._step_seed(2), 0, k, tf.int32)
+        else:  # deep-makeover: a narrower target set converges faster, so the chosen ones come up more often
+            which = tf.random.stateless_categorical(tf.tile(self._flip_logits, [n, 1]), 1, self._step_seed(2))[:, 0]
+        one = tf.one_hot(which, k) > 0
         flip = one | (tf.random.stateless_uniform(tf.shape(src_attrs), seed=self._step_seed(3)) < spec.extra_flips)
         c = tf.where(flip, -src_attrs, tf.zeros_like(src_attrs))
         if self.attributes is not None:   # the rules see the changes alone: a kept +1 must not outrank them
