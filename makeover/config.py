@@ -25,7 +25,8 @@ def merge(base: dict, override: dict, where: str = "") -> dict:
         if isinstance(out[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"config key '{where}{key}' must be a table")
-            out[key] = merge(out[key], value, f"{where}{key}.")
+            # A table empty in the defaults is open: its keys are the user's (loss.flip_weights).
+            out[key] = merge(out[key], value, f"{where}{key}.") if out[key] else copy.deepcopy(value)
         else:
             out[key] = value
     return out

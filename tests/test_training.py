@@ -355,6 +355,12 @@ def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked():
         male_changed({"Moustache": 2.0})
     with pytest.raises(ValueError, match="> 0"):
         male_changed({"Male": 0.0})
+    # the table is open in configs/default.toml (its keys are attribute names); typos elsewhere still fail
+    from makeover.config import ConfigError, load_config
+
+    assert load_config(overrides={"loss": {"flip_weights": {"Male": 3.0}}})["loss"]["flip_weights"] == {"Male": 3.0}
+    with pytest.raises(ConfigError, match="flip_weight"):
+        load_config(overrides={"loss": {"flip_weight": {"Male": 3.0}}})
 
 
 def test_moving_average_generator_is_exported_and_kept_in_the_checkpoint(tmp_path):
