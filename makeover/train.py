@@ -307,6 +307,10 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     if init_ckpt is not None:
         config = {**config, **init_record(init_ckpt)}
     guide = None if resume else load_guide(config)  # a bad guide: say so before a run folder exists
+    if not resume:
+        from makeover.models.gan import flip_logits
+
+        flip_logits(config["loss"].get("flip_weights"), config["data"]["attributes"])  # likewise
     run, config = prepare_run(config, out, name, resume)
     if resume:
         guide = load_guide(config)  # the saved config's

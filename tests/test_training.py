@@ -333,11 +333,11 @@ def test_multi_attribute_targets_ask_for_a_change_every_time():
     assert set(np.unique(copied[copied != 0] * -src[copied != 0])) == {1.0}   # the real stream's labels
 
 
-def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked():
+def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked(tmp_path):
     """loss.flip_weights: Male at weight 8 is the one flip in ~8/23 of requests instead of ~1/16."""
     import tensorflow as tf
 
-    from makeover.train import build_gan
+    from makeover.train import build_gan, train
 
     config = tiny_config()
     names = tuple(config["data"]["attributes"])
@@ -355,6 +355,10 @@ def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked():
         male_changed({"Moustache": 2.0})
     with pytest.raises(ValueError, match="> 0"):
         male_changed({"Male": 0.0})
+    config["train"]["steps"], config["loss"]["flip_weights"] = 1, {"Moustache": 2.0}
+    with pytest.raises(ValueError, match="Moustache"):
+        train(config, tmp_path, "typo")
+    assert not list(tmp_path.iterdir())   # refused before a run folder exists
     # the table is open in configs/default.toml (its keys are attribute names); typos elsewhere still fail
     from makeover.config import ConfigError, load_config
 

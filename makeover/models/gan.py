@@ -42,6 +42,7 @@ import tensorflow as tf
 
 from makeover import losses
 from makeover.attributes import conflict_rules_on_columns
+from makeover.config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ class LossSpec:
 
 LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "d_adv",
             "d_cls", "r1", "drift", "anneal", "w_pixel", "w_adv")
+
+
+def flip_logits(weights: dict, attributes: list[str] | None):
+    """Log-weights (1, k) over the conditioned attributes for drawing each face's one flip, or None
+    (uniform). Checked by train() before a run folder exists, and by MakeoverGAN."""
+    if not weights:
+        return None
+    unknown = sorted(set(weights) - set(attributes or []))
+    if unknown:
+        raise ConfigError(f"loss.flip_weights names {unknown}, which the model is not conditioned on "
+                          f"(data.attributes: {attributes})")
+    if min(weights.values()) <= 0:
+        raise ConfigError(f"loss.flip_weights must be > 0 (1 = as often as the others): {weights}")
+    return tf.math.log(tf.constant([[float(weights.get(name, 1.0)) for name in attributes]], tf.float32))
 
 
 def guide_view(images, seed, min_scale: float):
@@ -209,20 +224,7 @@ class MakeoverGAN(GANBase):
                              f"not {self.loss_spec.guide_min_scale}")
         self.target = None if target is None else [float(v) for v in target]
         self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
-        self._flip_logits = self._flip_logits_of(self.loss_spec.flip_weights)
-
-    def _flip_logits_of(self, weights: dict):
-        """Log-weights over the conditioned attributes for drawing each face's one flip, or None (uniform)."""
-        if not weights:
-            return None
-        unknown = sorted(set(weights) - set(self.attributes or []))
-        if unknown:
-            raise ValueError(f"loss.flip_weights names {unknown}, which this model is not conditioned on "
-                             f"(it is on {self.attributes})")
-        if min(weights.values()) <= 0:
-            raise ValueError(f"loss.flip_weights must be > 0 (1 = as often as the others): {weights}")
-        w = [float(weights.get(name, 1.0)) for name in self.attributes]
-        return tf.math.log(tf.constant([w], tf.float32))
+        self._flip_logits = flip_logits(self.loss_spec.flip_weights, self.attributes)
 
     def get_config(self):
         return {**super().get_config(), "target": self.target, "attributes": self.attributes}
