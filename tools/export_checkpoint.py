@@ -1,8 +1,9 @@
-"""Export generator.keras (+ generator.json) from a makeover run's latest checkpoint, into the run folder.
+"""Export generator.keras (+ generator.json) from a makeover run's checkpoint (the latest, or --step's), into the run folder.
 
 For a run that is still going, or one stopped without Ctrl-C (a background run ignores SIGINT):
 
     python tools/export_checkpoint.py runs/00014-celeba64
+    python tools/export_checkpoint.py runs/00014-celeba64 --step 8000
 """
 
 from __future__ import annotations
@@ -18,14 +19,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 @click.command()
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
-def main(run):
+@click.option("--step", type=click.IntRange(min=0), default=None,
+              help="Export this step's checkpoint instead of the latest (a running run writes new ones).")
+def main(run, step):
     from makeover.train import build_gan, export_generator, latest_checkpoint
 
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
-    ckpt = latest_checkpoint(run)
+    if step is None:
+        ckpt = latest_checkpoint(run)
+    else:
+        ckpt = run / "checkpoints" / f"ckpt-{step:07d}.weights.h5"
+        ckpt = ckpt if ckpt.exists() else None
     if ckpt is None:
-        raise click.ClickException(f"no checkpoint in {run}/checkpoints")
+        raise click.ClickException(f"no checkpoint{'' if step is None else f' for step {step}'} in {run}/checkpoints;"
+                                   " list them with: ls RUN/checkpoints")
     gan = build_gan(config, None)  # the target vector is not part of the weights
     gan.load_weights(ckpt)
     export_generator(gan, config, run)
