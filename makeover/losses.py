@@ -62,17 +62,21 @@ def cycle_l1(reconstruction, original):
     return ops.mean(ops.abs(reconstruction - original))
 
 
-def subpixel_phase(residual, period: int = 4):
-    # L_phase = E_b mean_{p,q,ch} | m_pq - mean_pq(m) |,  m_pq = mean_{i = p, j = q (mod period)} r_ij
+def subpixel_phase(residual, period: int = 4, window: int = 0):
+    # L_phase = E_b mean_{w,p,q,ch} | m_wpq - mean_pq(m_w) |,  m_wpq = mean_{(i,j) in w, i = p, j = q (mod period)} r_ij
     # The mean of the residual at each sub-pixel phase of the generator's two depth-to-space steps,
-    # against their average. G's sub-pixel decoder can paint one pattern repeated every `period`
-    # pixels with a handful of weights, and a frozen classifier's gradient asks for just that
-    # (checkerboard artifacts, Odena et al. 2016); in a real edit the phases move together.
+    # against their average, in each window w (window = 0: the whole image is one window). G's
+    # sub-pixel decoder can paint one pattern repeated every `period` pixels with a handful of
+    # weights, and a frozen classifier's gradient asks for just that (checkerboard artifacts, Odena
+    # et al. 2016); in a real edit the phases move together. A pattern over the eyes only, or one
+    # whose sign differs between regions, averages away over the whole image: windows see it.
     shape = ops.shape(residual)
-    h, w, ch = shape[1] // period, shape[2] // period, shape[3]
-    blocks = ops.reshape(residual, (-1, h, period, w, period, ch))
-    phases = ops.mean(blocks, axis=(1, 3))
-    return ops.mean(ops.abs(phases - ops.mean(phases, axis=(1, 2), keepdims=True)))
+    h, w, ch = shape[1], shape[2], shape[3]
+    win = window or None
+    wh, ww = (h, w) if win is None else (win, win)
+    blocks = ops.reshape(residual, (-1, h // wh, wh // period, period, w // ww, ww // period, period, ch))
+    phases = ops.mean(blocks, axis=(2, 5))          # (b, windows_y, period, windows_x, period, ch)
+    return ops.mean(ops.abs(phases - ops.mean(phases, axis=(2, 4), keepdims=True)))
 
 
 def r1_penalty(real_logit_grads):

@@ -80,3 +80,13 @@ def test_diversity_sensitive_is_the_capped_image_to_noise_ratio():
     za, zb = np.zeros((2, 4), np.float32), np.ones((2, 4), np.float32)
     assert float(losses.diversity_sensitive(a, b, za, zb, 0.5)) == pytest.approx(-(0.2 + 0.5) / 2)
     assert float(losses.diversity_sensitive(a, a, za, zb, 0.5)) == 0.0   # the same face from both: no reward
+
+
+def test_subpixel_phase_in_windows_sees_a_pattern_whose_sign_differs_between_regions():
+    yy, xx = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
+    dots = 0.2 * ((yy % 4 == 0) & (xx % 4 == 1))
+    opposite = np.where(yy < 16, dots, -dots)[None, :, :, None]   # + on the top half, - below: cancels globally
+    assert float(losses.subpixel_phase(t(opposite))) == pytest.approx(0.0, abs=1e-6)
+    lone = float(losses.subpixel_phase(t(dots[None, :, :, None])))
+    assert float(losses.subpixel_phase(t(opposite), window=16)) == pytest.approx(lone, rel=1e-5)
+    assert float(losses.subpixel_phase(t(dots[None, :, :, None]), window=8)) == pytest.approx(lone, rel=1e-5)

@@ -417,3 +417,17 @@ def test_self_reconstruction_asks_for_nothing_new_and_pulls_g_back_to_x(tmp_path
         errors[weight] = recon_l1(run)
     assert logged[0.0] == [0.0] * len(logged[0.0]) and max(logged[100.0]) > 0
     assert errors[100.0] < 0.5 * errors[0.0], errors
+
+
+def test_phase_window_changes_the_logged_penalty_and_is_checked(tmp_path):
+    phases = {}
+    for window in (0, 16):
+        config = tiny_config(steps=4)   # G is the identity (no gradients) until step 3 updates it
+        config["loss"]["phase_window"] = window
+        run = train(config, tmp_path / str(window), "g")
+        phases[window] = [json.loads(line)["phase"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert phases[16][-1] > phases[0][-1] > 0   # the same G (same seed), seen per window: less cancels
+    config = tiny_config(steps=1)
+    config["loss"]["phase_window"] = 12        # not a divisor of 32
+    with pytest.raises(ValueError, match="phase_window"):
+        train(config, tmp_path / "bad", "g")

@@ -62,6 +62,7 @@ class LossSpec:
     extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
     guide: float = 0.0          # weight of the guide classifier's edit_loss on G's outputs (when there is one)
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
+    phase_window: int = 0       # > 0: that penalty per window of this many pixels (a multiple of 4), 0 = whole image
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
@@ -222,6 +223,10 @@ class MakeoverGAN(GANBase):
         if not 0 < self.loss_spec.guide_min_scale <= 1:
             raise ValueError(f"loss.guide_min_scale must be in (0, 1] (1 = no rescale), "
                              f"not {self.loss_spec.guide_min_scale}")
+        window, size = self.loss_spec.phase_window, generator.input_shape[0][1]
+        if window < 0 or window % 4 or (window and size % window):
+            raise ValueError(f"loss.phase_window must be 0 (whole image) or a multiple of 4 that divides the "
+                             f"image size {size}, not {window}; e.g. 16")
         self.target = None if target is None else [float(v) for v in target]
         self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
         self._flip_logits = flip_logits(self.loss_spec.flip_weights, self.attributes)
@@ -298,7 +303,7 @@ class MakeoverGAN(GANBase):
             d_loss = d_adv + spec.d_classification * d_cls + spec.r1_gamma * r1 + spec.drift * drift
 
             pixel = losses.pixel_l1(fake, src_x)
-            phase = losses.subpixel_phase(fake - src_x)
+            phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.edit_loss(cls[2 * n:], cls[n:2 * n], c, src_y)
             if self._guide:  # one call for the edit and its input, both seen at the same scale
