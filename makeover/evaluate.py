@@ -127,6 +127,21 @@ def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
                                 interpolation=cv2.INTER_LINEAR) for im in images])
 
 
+def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float:
+    """How much of an edit's change is a pattern repeated every 4 px: losses.subpixel_phase of
+    out - images per `window` px, over the mean absolute change (0: none, or no change).
+
+    The guide's textures (the glasses dot grid) are what G's two depth-to-space steps paint
+    cheaply; a recoloured region or a dark frame moves all sub-pixel phases together.
+    """
+    from makeover.losses import subpixel_phase
+
+    h, w = (images.shape[1] // window) * window, (images.shape[2] // window) * window
+    change = (out[:, :h, :w].astype(np.float32) - images[:, :h, :w]) / 127.5
+    size = float(np.abs(change).mean()) if h and w else 0.0
+    return float(subpixel_phase(change, window=window)) / size if size > 0 else 0.0
+
+
 def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge,
                  strength: float = 1.0) -> dict:
     """Edit success (also at RESCALE), preservation and change per conditioned attribute the judge knows.
@@ -146,13 +161,15 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
         per[name] = {"success": float(np.mean(seen[:, j] == -labels[:, k])),
                      "success_rescaled": float(np.mean(judge.signs(rescaled(out, RESCALE))[:, j] == -labels[:, k])),
                      "preserved": float(np.mean(seen[:, others] == before[:, others])),
-                     "mean_abs_change": float(np.abs(out.astype(np.float32) - images).mean())}
+                     "mean_abs_change": float(np.abs(out.astype(np.float32) - images).mean()),
+                     "texture": edit_texture(out, images)}
     headline = [per[a]["success"] for a in HEADLINE if a in per]
     return {"per_attribute": per,
             "mean_success": float(np.mean([v["success"] for v in per.values()])),
             "mean_success_rescaled": float(np.mean([v["success_rescaled"] for v in per.values()])),
             "headline_success": float(np.mean(headline)) if headline else None,
-            "mean_preserved": float(np.mean([v["preserved"] for v in per.values()]))}
+            "mean_preserved": float(np.mean([v["preserved"] for v in per.values()])),
+            "mean_texture": float(np.mean([v["texture"] for v in per.values()]))}
 
 
 def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Judge, strengths,
@@ -278,7 +295,8 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
                                              **{k: other[k] for k in ("mean_success", "headline_success",
                                                                       "mean_preserved")}},
                               "identity_baseline": edit_metrics(identity, images, labels, conditioned, judge),
-                              "reconstruction": reconstruction_metrics(editor.generate_crops, images, labels)}
+                              "reconstruction": reconstruction_metrics(editor.generate_crops, images, labels),
+                              "texture_real_pairs": edit_texture(np.roll(images, 1, axis=0), images)}
         if strengths:
             report["makeover"]["strength_sweep"] = strength_sweep(editor.edit_crops, images, labels, conditioned,
                                                                   judge, strengths, at_one=model)
@@ -331,17 +349,21 @@ def markdown(report: dict) -> str:
                   f"*at {RESCALE:g} scale*: the same edits judged after shrinking to {RESCALE:g} and back, "
                   "beside the unedited faces (identity) judged so. An edit that is a texture only classifiers "
                   "read loses its success there; a real change keeps most of it.", "",
+                  "*texture*: the share of the edit's change that is a pattern repeated every 4 px "
+                  "(`evaluate.edit_texture`, per 16 px window); "
+                  + (f"the difference between two real test faces: {m['texture_real_pairs']:.3f}."
+                     if "texture_real_pairs" in m else ""), "",
                   f"| attribute | edit success | at {RESCALE:g} scale | identity baseline | identity at {RESCALE:g} | "
-                  "preserved (other attrs) | mean abs change |",
-                  "|---|---|---|---|---|---|---|"]
+                  "preserved (other attrs) | mean abs change | texture |",
+                  "|---|---|---|---|---|---|---|---|"]
         for a, v in model["per_attribute"].items():
             b = base["per_attribute"][a]
             lines.append(f"| {a} | {v['success']:.3f} | {v['success_rescaled']:.3f} | "
                          f"{b['success']:.3f} | {b['success_rescaled']:.3f} | "
-                         f"{v['preserved']:.3f} | {v['mean_abs_change']:.1f} |")
+                         f"{v['preserved']:.3f} | {v['mean_abs_change']:.1f} | {v.get('texture', float('nan')):.3f} |")
         lines += [f"| **mean** | **{model['mean_success']:.3f}** | {model['mean_success_rescaled']:.3f} | "
                   f"{base['mean_success']:.3f} | {base['mean_success_rescaled']:.3f} | "
-                  f"{model['mean_preserved']:.3f} | |", "",
+                  f"{model['mean_preserved']:.3f} | | {model.get('mean_texture', float('nan')):.3f} |", "",
                   f"Headline mean (Male, Smiling, Eyeglasses, Young, hair colours): "
                   f"{model['headline_success']:.3f} (identity {base['headline_success']:.3f}).", ""]
         if "other_mode" in m:

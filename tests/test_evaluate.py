@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from makeover.attributes import DEFAULT_CONDITIONED as C
-from makeover.evaluate import edit_metrics, flip_targets, kid, mean_pairwise_l1, psnr, ssim, strength_sweep
+from makeover.evaluate import (edit_metrics, edit_texture, flip_targets, kid, mean_pairwise_l1, psnr, ssim,
+                               strength_sweep)
 
 
 def test_psnr_of_a_known_perturbation():
@@ -121,3 +122,16 @@ def test_success_at_a_smaller_scale_tells_a_texture_from_a_shape():
         m = edit_metrics(edit, images, labels, C, BlockJudge())["per_attribute"]["Eyeglasses"]
         assert m["success"] == 1.0
         assert (m["success_rescaled"] == 1.0) if kept else (m["success_rescaled"] == 0.0), m
+
+
+def test_edit_texture_tells_a_repeated_dot_pattern_from_a_solid_change():
+    images = np.full((2, 32, 32, 3), 100, np.uint8)
+    yy, xx = np.mgrid[:32, :32]
+    solid, dots = images.copy(), images.copy()
+    solid[:, 8:24, 4:28] = 160                                           # a recoloured region
+    dots[:, 8:16] = np.where(((yy % 4 == 0) & (xx % 4 == 1))[8:16, :, None], 250, 100)   # a dot band
+    assert edit_texture(images, images) == 0.0                          # no change, no texture
+    assert edit_texture(solid, images) == pytest.approx(0.0, abs=1e-6)
+    # one dot in 16 pixels: its phase is 15/16 of it above the mean, the 15 others 1/16 below,
+    # over 16 phases; divided by the mean change (1/16 of the dot): 2 * 15/16 = 1.875
+    assert edit_texture(dots, images) == pytest.approx(2 * 15 / 16, rel=1e-4)
