@@ -96,7 +96,8 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     edits = json.loads((out / edit.name / "report.json").read_text())
     assert set(edits) >= {"classifier", "makeover", "counterfactual"}
     assert set(edits["makeover"]) == {"mode", "model", "other_mode", "identity_baseline", "reconstruction",
-                                      "strength_sweep"}
+                                      "strength_sweep", "texture_real_pairs"}
+    assert 0 < edits["makeover"]["texture_real_pairs"] and edits["makeover"]["identity_baseline"]["mean_texture"] == 0
     assert edits["makeover"]["mode"].startswith("residual") and edits["makeover"]["other_mode"]["mode"].startswith(
         "direct")
     assert [r["strength"] for r in edits["makeover"]["strength_sweep"]] == [2.0]
