@@ -129,10 +129,12 @@ def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
 
 def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float:
     """How much of an edit's change is a pattern repeated every 4 px: losses.subpixel_phase of
-    out - images per `window` px, over the mean absolute change (0: none, or no change).
+    out - images per `window` px, over the mean absolute change (0: none, or no change; one dot
+    in every 4x4 block: 1.875).
 
     The guide's textures (the glasses dot grid) are what G's two depth-to-space steps paint
-    cheaply; a recoloured region or a dark frame moves all sub-pixel phases together.
+    cheaply; a recoloured region moves all sub-pixel phases together. Natural detail scores too
+    (two real CelebA test faces differ by ~0.11), so read it beside that reference.
     """
     from makeover.losses import subpixel_phase
 
@@ -349,8 +351,8 @@ def markdown(report: dict) -> str:
                   f"*at {RESCALE:g} scale*: the same edits judged after shrinking to {RESCALE:g} and back, "
                   "beside the unedited faces (identity) judged so. An edit that is a texture only classifiers "
                   "read loses its success there; a real change keeps most of it.", "",
-                  "*texture*: the share of the edit's change that is a pattern repeated every 4 px "
-                  "(`evaluate.edit_texture`, per 16 px window); "
+                  "*texture*: how much of the edit's change is a pattern repeated every 4 px, over its mean "
+                  "change (`evaluate.edit_texture`, per 16 px window; one dot per 4x4 block scores 1.875); "
                   + (f"the difference between two real test faces: {m['texture_real_pairs']:.3f}."
                      if "texture_real_pairs" in m else ""), "",
                   f"| attribute | edit success | at {RESCALE:g} scale | identity baseline | identity at {RESCALE:g} | "

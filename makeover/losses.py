@@ -72,8 +72,7 @@ def subpixel_phase(residual, period: int = 4, window: int = 0):
     # whose sign differs between regions, averages away over the whole image: windows see it.
     shape = ops.shape(residual)
     h, w, ch = shape[1], shape[2], shape[3]
-    win = window or None
-    wh, ww = (h, w) if win is None else (win, win)
+    wh, ww = (window, window) if window else (h, w)
     blocks = ops.reshape(residual, (-1, h // wh, wh // period, period, w // ww, ww // period, period, ch))
     phases = ops.mean(blocks, axis=(2, 5))          # (b, windows_y, period, windows_x, period, ch)
     return ops.mean(ops.abs(phases - ops.mean(phases, axis=(2, 4), keepdims=True)))
