@@ -127,10 +127,10 @@ def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
                                 interpolation=cv2.INTER_LINEAR) for im in images])
 
 
-def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float:
+def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float | None:
     """How much of an edit's change is a pattern repeated every 4 px: losses.subpixel_phase of
-    out - images per `window` px, over the mean absolute change (0: none, or no change; one dot
-    in every 4x4 block: 1.875).
+    out - images per `window` px, over the mean absolute change (one dot in every 4x4 block:
+    1.875); 0 for no change, None for a change under half a grey level, where rounding decides it.
 
     The guide's textures (the glasses dot grid) are what G's two depth-to-space steps paint
     cheaply; a recoloured region moves all sub-pixel phases together. Natural detail scores too
@@ -141,7 +141,11 @@ def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float
     h, w = (images.shape[1] // window) * window, (images.shape[2] // window) * window
     change = (out[:, :h, :w].astype(np.float32) - images[:, :h, :w]) / 127.5
     size = float(np.abs(change).mean()) if h and w else 0.0
-    return float(subpixel_phase(change, window=window)) / size if size > 0 else 0.0
+    if size == 0:
+        return 0.0
+    if size < 0.5 / 127.5:
+        return None
+    return float(subpixel_phase(change, window=window)) / size
 
 
 def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tuple[str, ...], judge: Judge,
@@ -171,7 +175,16 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
             "mean_success_rescaled": float(np.mean([v["success_rescaled"] for v in per.values()])),
             "headline_success": float(np.mean(headline)) if headline else None,
             "mean_preserved": float(np.mean([v["preserved"] for v in per.values()])),
-            "mean_texture": float(np.mean([v["texture"] for v in per.values()]))}
+            "mean_texture": _mean_of_known([v["texture"] for v in per.values()])}
+
+
+def _mean_of_known(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Judge, strengths,
@@ -352,7 +365,8 @@ def markdown(report: dict) -> str:
                   "beside the unedited faces (identity) judged so. An edit that is a texture only classifiers "
                   "read loses its success there; a real change keeps most of it.", "",
                   "*texture*: how much of the edit's change is a pattern repeated every 4 px, over its mean "
-                  "change (`evaluate.edit_texture`, per 16 px window; one dot per 4x4 block scores 1.875); "
+                  "change (`evaluate.edit_texture`, per 16 px window; one dot per 4x4 block scores 1.875; - for a change "
+                  "under half a grey level); "
                   + (f"the difference between two real test faces: {m['texture_real_pairs']:.3f}."
                      if "texture_real_pairs" in m else ""), "",
                   f"| attribute | edit success | at {RESCALE:g} scale | identity baseline | identity at {RESCALE:g} | "
@@ -362,10 +376,10 @@ def markdown(report: dict) -> str:
             b = base["per_attribute"][a]
             lines.append(f"| {a} | {v['success']:.3f} | {v['success_rescaled']:.3f} | "
                          f"{b['success']:.3f} | {b['success_rescaled']:.3f} | "
-                         f"{v['preserved']:.3f} | {v['mean_abs_change']:.1f} | {v.get('texture', float('nan')):.3f} |")
+                         f"{v['preserved']:.3f} | {v['mean_abs_change']:.1f} | {_cell(v.get('texture'))} |")
         lines += [f"| **mean** | **{model['mean_success']:.3f}** | {model['mean_success_rescaled']:.3f} | "
                   f"{base['mean_success']:.3f} | {base['mean_success_rescaled']:.3f} | "
-                  f"{model['mean_preserved']:.3f} | | {model.get('mean_texture', float('nan')):.3f} |", "",
+                  f"{model['mean_preserved']:.3f} | | {_cell(model.get('mean_texture'))} |", "",
                   f"Headline mean (Male, Smiling, Eyeglasses, Young, hair colours): "
                   f"{model['headline_success']:.3f} (identity {base['headline_success']:.3f}).", ""]
         if "other_mode" in m:

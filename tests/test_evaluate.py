@@ -135,3 +135,6 @@ def test_edit_texture_tells_a_repeated_dot_pattern_from_a_solid_change():
     # one dot in 16 pixels: its phase is 15/16 of it above the mean, the 15 others 1/16 below,
     # over 16 phases; divided by the mean change (1/16 of the dot): 2 * 15/16 = 1.875
     assert edit_texture(dots, images) == pytest.approx(2 * 15 / 16, rel=1e-4)
+    faint = images.copy()
+    faint[0, 0, 0, 0] += 1                                             # one grey level in one pixel: rounding
+    assert edit_texture(faint, images) is None
