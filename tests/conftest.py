@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest  # noqa: E402
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 CELEBA_SAMPLE = SHARED / "celeba_sample"
 FULL_LABELS = SHARED / "list_attr_celeba_full.zip"
+
+
+def load_tool(name: str):
+    """The module of tools/NAME.py (tools are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_addoption(parser):

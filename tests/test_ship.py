@@ -1,19 +1,11 @@
 """tools/ship.py: what the model card says about a run comes from the run's own records."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
-SHIP = Path(__file__).resolve().parent.parent / "tools" / "ship.py"
-
-
-def _ship_module():
-    spec = importlib.util.spec_from_file_location("ship", SHIP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_tool
 
 
 def _fake_run(folder: Path, init_steps: int) -> Path:
@@ -34,7 +26,7 @@ def _ship_card(tmp_path, run: Path) -> str:
     report = tmp_path / "report.md"
     report.write_text("# Evaluation\n\n## Makeover\n\nedit success 0.5\n")
     dest = tmp_path / "shipped"
-    result = CliRunner().invoke(_ship_module().main, [str(dest), "--makeover", str(run), "--report", str(report)])
+    result = CliRunner().invoke(load_tool("ship").main, [str(dest), "--makeover", str(run), "--report", str(report)])
     assert result.exit_code == 0, result.output
     return (dest / "MODEL_CARD.md").read_text()
 
@@ -49,7 +41,7 @@ def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generato
 
 def test_a_new_generator_without_its_evaluation_is_refused(tmp_path):
     run = _fake_run(tmp_path / "run", init_steps=4000)
-    result = CliRunner().invoke(_ship_module().main, [str(tmp_path / "shipped"), "--makeover", str(run)])
+    result = CliRunner().invoke(load_tool("ship").main, [str(tmp_path / "shipped"), "--makeover", str(run)])
     assert result.exit_code != 0 and "--report" in result.output
 
 

@@ -1,23 +1,13 @@
 """tools/spectrum_probe.py: the band shares put a pattern's power where its period is."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-PROBE = Path(__file__).resolve().parent.parent / "tools" / "spectrum_probe.py"
-
-
-def _probe():
-    spec = importlib.util.spec_from_file_location("spectrum_probe", PROBE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_tool
 
 
 def test_band_shares_find_a_4px_grid_and_a_broad_shape():
-    probe = _probe()
+    probe = load_tool("spectrum_probe")
     yy, xx = np.mgrid[:64, :64]
     grid = np.broadcast_to(np.cos(2 * np.pi * xx / 4) + np.cos(2 * np.pi * yy / 4), (2, 64, 64))
     long_, mid, short = probe.band_shares(grid)
