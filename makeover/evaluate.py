@@ -267,6 +267,15 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
 
 # ---------------------------------------------------------------- the command
 
+def load_test_faces(source, conditioned, size: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first `limit` faces of `source` that load, at `size` px, and their labels over `conditioned`."""
+    kept = [(i, im) for i, im in ((i, source.load(i, size)) for i in range(min(limit, len(source))))
+            if im is not None]
+    columns = [list(source.attributes).index(a) for a in conditioned]
+    return (np.stack([im for _, im in kept]),
+            source.values[[i for i, _ in kept]][:, columns].astype(np.float32))
+
+
 def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, seed: int = 0,
                    strengths: tuple[float, ...] = (), residual: bool = True) -> dict:
     """Write report.json/.md and sample sheets to `out`; `strengths` adds a test-time strength sweep.
@@ -290,11 +299,7 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
     conditioned = model.conditioned if model else judge.names
     size = model.size if model else judge.size
     source = open_source(dataset, "test", max(limit, 64), seed)
-    kept = [(i, im) for i, im in ((i, source.load(i, size)) for i in range(min(limit, len(source))))
-            if im is not None]
-    images = np.stack([im for _, im in kept])
-    columns = [list(source.attributes).index(a) for a in conditioned]
-    labels = source.values[[i for i, _ in kept]][:, columns].astype(np.float32)
+    images, labels = load_test_faces(source, conditioned, size, limit)
     n = len(images)
     report = {"dataset": dataset, "split": "test", "images": n, "checkpoint": str(checkpoint or "default"),
               "classifier": attribute_accuracy(judge.model, source, judge.names, judge.size, limit=n)}

@@ -121,15 +121,19 @@ def latest_checkpoint(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def checkpoint_file(run: Path, step: int) -> Path:
+    return run / "checkpoints" / f"ckpt-{step:07d}.weights.h5"
+
+
 def save_checkpoint(gan, run: Path, keep: int) -> Path:
     """Write G, D and optimizer state atomically (temp file + rename); keep the last `keep`."""
     step = gan.steps_done()
     folder = run / "checkpoints"
-    final = folder / f"ckpt-{step:07d}.weights.h5"
+    final = checkpoint_file(run, step)
     tmp = folder / f"tmp-{os.getpid()}.weights.h5"
     gan.save_weights(tmp)
     os.replace(tmp, final)
-    save_json({"step": step, "time": time.time()}, final.with_name(f"ckpt-{step:07d}.json"))
+    save_json({"step": step, "time": time.time()}, final.with_name(final.name.replace(".weights.h5", ".json")))
     old = sorted(p for p in folder.glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))[:-keep]
     for path in old:
         path.unlink(missing_ok=True)

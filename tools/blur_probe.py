@@ -31,15 +31,13 @@ def main(checkpoint, dataset, limit, attributes, strength):
     from makeover.classify import load_classifier
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
-    from makeover.evaluate import Judge, flip_targets, rescaled
+    from makeover.evaluate import Judge, flip_targets, load_test_faces, rescaled
 
     editor = FaceEditor.load(checkpoint)
     judge = Judge(*load_classifier(checkpoint))
     source = open_source(dataset, "test", 64, 0)
-    columns = [list(source.attributes).index(a) for a in editor.conditioned]
-    n = min(limit, len(source))
-    images = np.stack([source.load(i, editor.size) for i in range(n)])
-    labels = source.values[:n][:, columns].astype(np.float32)
+    images, labels = load_test_faces(source, editor.conditioned, editor.size, limit)
+    n = len(images)
     click.echo(f"{checkpoint}: share the classifier reads as asked, at scales {SCALES}")
     for name in attributes:
         if name not in editor.conditioned or name not in judge.names:

@@ -22,18 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 @click.option("--step", type=click.IntRange(min=0), default=None,
               help="Export this step's checkpoint instead of the latest (a running run writes new ones).")
 def main(run, step):
-    from makeover.train import build_gan, export_generator, latest_checkpoint
+    from makeover.train import build_gan, checkpoint_file, export_generator, latest_checkpoint
 
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
-    if step is None:
-        ckpt = latest_checkpoint(run)
-    else:
-        ckpt = run / "checkpoints" / f"ckpt-{step:07d}.weights.h5"
-        ckpt = ckpt if ckpt.exists() else None
-    if ckpt is None:
+    ckpt = latest_checkpoint(run) if step is None else checkpoint_file(run, step)
+    if ckpt is None or not ckpt.exists():
         raise click.ClickException(f"no checkpoint{'' if step is None else f' for step {step}'} in {run}/checkpoints;"
-                                   " list them with: ls RUN/checkpoints")
+                                   f" list them with: ls {run}/checkpoints")
     gan = build_gan(config, None)  # the target vector is not part of the weights
     gan.load_weights(ckpt)
     export_generator(gan, config, run)

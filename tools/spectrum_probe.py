@@ -43,16 +43,14 @@ def band_shares(changes: np.ndarray) -> list[float]:
 def main(checkpoint, dataset, faces, attributes):
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
-    from makeover.evaluate import flip_targets
+    from makeover.evaluate import flip_targets, load_test_faces
 
     editor = FaceEditor.load(checkpoint)
     for a in attributes:
         if a not in editor.conditioned:
             raise click.BadParameter(f"{a!r} is not one of {', '.join(editor.conditioned)}", param_hint="-a")
     source = open_source(dataset, "test", faces, 0)
-    images = np.stack([source.load(i, editor.size) for i in range(min(faces, len(source)))])
-    columns = [list(source.attributes).index(a) for a in editor.conditioned]
-    labels = source.values[:len(images)][:, columns].astype(np.float32)
+    images, labels = load_test_faces(source, editor.conditioned, editor.size, faces)
     grey = images.astype(np.float32).mean(-1)
     header = " | ".join(f"{s:g}-{lo:g} px" for s, lo in BANDS)
     click.echo(f"share of the change's power at periods | {header}")
