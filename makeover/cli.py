@@ -240,6 +240,16 @@ def _batch(files, work, desc: str) -> None:
             sys.exit(1)
 
 
+def _warn_weak(checkpoint, filename: str, part: str, vector, conditioned, what: str) -> None:
+    """Warn (stderr) of requested attributes the model's shipped evaluation says it seldom gets right."""
+    from makeover.inference import load_evaluation, weak_requests
+
+    section = (load_evaluation(checkpoint, filename) or {}).get(part, {})
+    per = section.get("model", section).get("per_attribute")  # makeover nests the model's row
+    for line in weak_requests(per, vector, conditioned, what):
+        click.echo(line, err=True)
+
+
 def _files(inputs) -> list:
     from makeover.imageio import list_images
 
@@ -288,6 +298,7 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo(report + (f"\n  strength x{strength:g}" if strength != 1 else ""))
+    _warn_weak(checkpoint, "generator.keras", "makeover", vector, editor.conditioned, "edits")
     out_path = Path(out) if out else None
     many = len(files) > 1
 
@@ -388,6 +399,7 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
         raise click.ClickException(str(e)) from None
     for text, p in zip(texts, parsed):
         click.echo(f'"{text}"\n  {p.report()}')
+        _warn_weak(checkpoint, "text_to_face.keras", "text_to_face", p.vector, t2f.conditioned, "faces asked for it")
     if interpolate:
         faces = t2f.faces(interpolation(parsed[0].vector, parsed[1].vector, steps), seed, same_identity=True)
         rows = [faces]

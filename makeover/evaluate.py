@@ -30,6 +30,7 @@ import numpy as np
 
 from makeover.attributes import apply_conflict_rules, flip_targets
 from makeover.config import save_json
+from makeover.inference import WARN_BELOW, WARN_MIN_ASKED
 
 log = logging.getLogger(__name__)
 # Attributes the issue's quality target averages over (those the model has).
@@ -164,7 +165,8 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
         seen = judge.signs(out)
         j = judge.names.index(name)
         others = [judge.names.index(a) for a, v in zip(conditioned, c[0]) if v == 0 and a in judge.names]
-        per[name] = {"success": float(np.mean(seen[:, j] == -labels[:, k])),
+        hit = seen[:, j] == -labels[:, k]
+        per[name] = {"success": float(np.mean(hit)), **by_direction(hit, -labels[:, k]),
                      "success_rescaled": float(np.mean(judge.signs(rescaled(out, RESCALE))[:, j] == -labels[:, k])),
                      "preserved": float(np.mean(seen[:, others] == before[:, others])),
                      "mean_abs_change": float(np.abs(out.astype(np.float32) - images).mean()),
@@ -176,6 +178,16 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
             "headline_success": float(np.mean(headline)) if headline else None,
             "mean_preserved": float(np.mean([v["preserved"] for v in per.values()])),
             "mean_texture": _mean_of_known([v["texture"] for v in per.values()])}
+
+
+def by_direction(hit: np.ndarray, asked: np.ndarray) -> dict:
+    """Share of hits among requests to turn an attribute on (asked > 0) and off (asked < 0).
+
+    The two differ a lot (a model may add glasses well and remove them badly), and a user
+    asks for one of them: transform and generate warn from these numbers.
+    """
+    return {key: {"share": float(hit[mask].mean()) if mask.any() else None, "asked": int(mask.sum())}
+            for key, mask in (("on", asked > 0), ("off", asked < 0))}
 
 
 def _mean_of_known(values: list) -> float | None:
@@ -245,6 +257,8 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     asked = np.array([[requests[i, k] != 0 for k, _ in cols] for i in range(n)])
     hit_fake = np.array([[seen_fake[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
     hit_real = np.array([[seen_real[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
+    per = {a: by_direction(hit_fake[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)
+           for a in [conditioned[k]]}
     prompts = requests[:min(8, n)]
     diversity_px, diversity_feat = [], []
     for p in prompts:
@@ -257,6 +271,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     real_f, fake_f = judge.embed(real), judge.embed(faces)
     return {"requested_present": float(hit_fake[asked].mean()),
             "requested_present_real_baseline": float(hit_real[asked].mean()),
+            "per_attribute": per,
             "diversity_pixel_l1": float(np.mean(diversity_px)),
             "diversity_feature_distance": float(np.mean(diversity_feat)),
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
@@ -419,4 +434,27 @@ def markdown(report: dict) -> str:
                   f"real vs real {t['kid_real_vs_real_baseline']:.4f}",
                   f"- 4x4 block texture (mean per sub-pixel phase, losses.subpixel_phase): generated "
                   f"{t['texture_fake']:.4f}, real {t['texture_real_baseline']:.4f}", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + _direction_table(report))
+
+
+def _direction_table(report: dict) -> list[str]:
+    """Success per attribute turned on and turned off, for edits and for generated faces."""
+    parts = [(f"{verb} {key}", per) for verb, per in
+             (("edit", report.get("makeover", {}).get("model", {}).get("per_attribute")),
+              ("generate", report.get("text_to_face", {}).get("per_attribute"))) if per
+             for key in ("on", "off")]
+    if not parts or "on" not in next(iter(parts[0][1].values())):  # a report from before by_direction
+        return []
+
+    def cell(d):
+        return "-" if d is None or d["share"] is None else f"{d['share']:.3f} ({d['asked']})"
+
+    names = list(dict.fromkeys(a for _, per in parts for a in per))
+    key = {f"{verb} {k}": k for verb in ("edit", "generate") for k in ("on", "off")}
+    lines = ["## By direction", "",
+             "Success when the attribute is asked on and asked off (faces asked), judged as above; "
+             f"`transform` and `generate` warn when a request's share here is under {WARN_BELOW:g} "
+             f"over at least {WARN_MIN_ASKED} faces.", "",
+             "| attribute | " + " | ".join(t for t, _ in parts) + " |", "|---" * (len(parts) + 1) + "|"]
+    lines += [f"| {a} | " + " | ".join(cell(per.get(a, {}).get(key[t])) for t, per in parts) + " |" for a in names]
+    return lines + [""]

@@ -69,10 +69,19 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr("makeover.faces.FaceDetector", lambda: KnownFace(landmarks))
     assert run_cli("--run", "transform", str(src), "--text", "a smiling woman, no glasses", "--checkpoint", str(edit)) == 0
     assert read_image(tmp_path / "me_makeover.png").rgb.shape == photo.shape
+    # a shipped evaluation beside the model: requests it seldom met are warned of
+    seldom = {"on": {"share": 0.1, "asked": 50}, "off": {"share": 0.9, "asked": 50}}
+    (edit / "evaluation.json").write_text(json.dumps({"makeover": {"model": {"per_attribute": {"Smiling": seldom}}}}))
+    (text / "evaluation.json").write_text(json.dumps({"text_to_face": {"per_attribute": {"Blond_Hair": seldom}}}))
+    capsys.readouterr()
+    assert run_cli("--run", "transform", str(src), "--text", "smiling", "--checkpoint", str(edit), "-o",
+                   str(tmp_path / "s.png")) == 0
+    assert "warning: Smiling on: this model's edits showed it in only 10% of 50" in capsys.readouterr().err
 
     for name in ("a.png", "b.png"):
         assert run_cli("--run", "generate", "a young woman with blond hair", "--num", "3", "--seed", "7",
                        "--out", str(tmp_path / name), "--checkpoint", str(text)) == 0
+    assert "warning: Blond_Hair on" in capsys.readouterr().err
     a, b = (cv2.imread(str(tmp_path / n)) for n in ("a.png", "b.png"))
     np.testing.assert_array_equal(a, b)
     assert len(list((tmp_path / "a").glob("*.png"))) == 3
@@ -105,3 +114,5 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert (out / edit.name / "edits.png").is_file() and "| **mean** |" in (out / edit.name / "report.md").read_text()
     generated = json.loads((out / text.name / "report.json").read_text())["text_to_face"]
     assert 0 <= generated["requested_present"] <= 1 and generated["faces"] == 8
+    assert set(generated["per_attribute"]["Male"]) == {"on", "off"}
+    assert "## By direction" in (out / text.name / "report.md").read_text()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from makeover.attributes import DEFAULT_CONDITIONED as C
-from makeover.evaluate import (edit_metrics, edit_texture, flip_targets, kid, mean_pairwise_l1, psnr, ssim,
+from makeover.evaluate import (_direction_table, edit_metrics, edit_texture, flip_targets, kid, mean_pairwise_l1, psnr, ssim,
                                strength_sweep)
 
 
@@ -138,3 +138,35 @@ def test_edit_texture_tells_a_repeated_dot_pattern_from_a_solid_change():
     faint = images.copy()
     faint[0, 0, 0, 0] += 1                                             # one grey level in one pixel: rounding
     assert edit_texture(faint, images) is None
+
+
+def test_success_by_direction_tells_adding_from_removing():
+    rng = np.random.default_rng(2)
+    labels = rng.choice([-1.0, 1.0], (12, len(C))).astype(np.float32)
+    images = np.zeros((12, 8, 32, 3), np.uint8)
+    images[:, 0, :len(C), 0] = np.where(labels > 0, 200, 50)
+
+    def adds_only(x, c):  # turns attributes on, never off
+        out = x.copy()
+        out[:, 0, :len(C), 0] = np.where(c > 0, 200, x[:, 0, :len(C), 0])
+        return out
+    m = edit_metrics(adds_only, images, labels, C, FixedJudge())["per_attribute"]["Male"]
+    absent = int((labels[:, C.index("Male")] < 0).sum())
+    assert m["on"] == {"share": 1.0, "asked": absent} and m["off"] == {"share": 0.0, "asked": 12 - absent}
+    assert m["success"] == pytest.approx(absent / 12)
+    table = "\n".join(_direction_table({"makeover": {"model": {"per_attribute": {"Male": m}}}}))
+    assert f"| Male | 1.000 ({absent}) | 0.000 ({12 - absent}) |" in table
+
+
+def test_warnings_only_for_requests_met_seldom_over_enough_faces():
+    from makeover.inference import weak_requests
+
+    per = {"Gray_Hair": {"on": {"share": 0.2, "asked": 400}, "off": {"share": 0.9, "asked": 100}},
+           "Bald": {"on": {"share": 0.0, "asked": 490}, "off": {"share": 0.1, "asked": 10}}}
+    names = ("Gray_Hair", "Bald", "Smiling")
+    assert weak_requests(per, [1, 0, 1], names, "edits") == [
+        "warning: Gray_Hair on: this model's edits showed it in only 20% of 400 test faces "
+        "(its MODEL_CARD.md, 'By direction')"]
+    assert weak_requests(per, [-1, -1, -1], names, "edits") == []  # met often; too few faces; not measured
+    assert len(weak_requests(per, [0.5, 2, 0], names, "edits")) == 2  # any strength asks the same way
+    assert weak_requests(None, [1, 1, 1], names, "edits") == []

@@ -25,6 +25,7 @@ def _ship_card(tmp_path, run: Path) -> str:
     """Ship `run` with a one-line evaluation report; the model card it writes."""
     report = tmp_path / "report.md"
     report.write_text("# Evaluation\n\n## Makeover\n\nedit success 0.5\n")
+    report.with_suffix(".json").write_text('{"makeover": {}}')
     dest = tmp_path / "shipped"
     result = CliRunner().invoke(load_tool("ship").main, [str(dest), "--makeover", str(run), "--report", str(report)])
     assert result.exit_code == 0, result.output
@@ -37,6 +38,16 @@ def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generato
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
     assert "the project's own licence applies" in card  # synthetic data only
     assert "### Makeover" in card and (tmp_path / "shipped" / "generator.keras").read_bytes() == b"weights"
+    assert (tmp_path / "shipped" / "evaluation.json").read_text() == '{"makeover": {}}'  # what transform warns from
+
+
+def test_a_report_without_its_json_is_refused(tmp_path):
+    run = _fake_run(tmp_path / "run", init_steps=4000)
+    report = tmp_path / "report.md"
+    report.write_text("# Evaluation\n")
+    result = CliRunner().invoke(load_tool("ship").main, [str(tmp_path / "shipped"), "--makeover", str(run),
+                                                         "--report", str(report)])
+    assert result.exit_code != 0 and "report.json" in result.output
 
 
 def test_a_new_generator_without_its_evaluation_is_refused(tmp_path):

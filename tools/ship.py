@@ -20,7 +20,8 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from makeover.train import CHECKPOINT_RE  # noqa: E402  (after the path insert)
+from makeover.inference import EVALUATION  # noqa: E402  (after the path insert)
+from makeover.train import CHECKPOINT_RE  # noqa: E402
 
 LICENCE = ("Trained on CelebA, which is available for non-commercial research and educational purposes only. "
            "This model, and anything made with it, is for non-commercial research and education only.")
@@ -52,6 +53,14 @@ def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
         if "init" in parent:  # the chain's first run started from a generator file
             facts["init"] = parent["init"]
     return facts
+
+
+def _report_json(report_md: Path) -> Path:
+    """report.json written with `report_md` by --run evaluate."""
+    path = report_md.with_suffix(".json")
+    if not path.is_file():
+        raise click.UsageError(f"no {path.name} beside {report_md}: pass the report.md --run evaluate wrote")
+    return path
 
 
 def _previous_sections(card: str) -> dict[str, list[str]]:
@@ -119,6 +128,8 @@ def main(dest, makeover, text, classifier, report, notes, title):
         elif label in previous and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
             card += previous[label]
     if report:
+        # its numbers, machine-readable, beside the model: transform and generate warn from them
+        shutil.copy2(_report_json(Path(report)), dest / EVALUATION)
         card += [f"## {EVALUATED}", "",
                  re.sub(r"^## ", "### ", Path(report).read_text().split("\n", 1)[1].strip(), flags=re.M), ""]
     elif makeover or text:
