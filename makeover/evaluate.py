@@ -257,8 +257,11 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     asked = np.array([[requests[i, k] != 0 for k, _ in cols] for i in range(n)])
     hit_fake = np.array([[seen_fake[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
     hit_real = np.array([[seen_real[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
-    per = {a: by_direction(hit_fake[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)
-           for a in [conditioned[k]]}
+    per = {conditioned[k]: by_direction(hit_fake[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)}
+    per_real = {conditioned[k]: by_direction(hit_real[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)}
+    # most requests are absences ("no hat", "not bald"), which a description seldom says and
+    # a face seldom breaks: the share among presences alone is the harder number
+    on = np.array([[requests[i, k] > 0 for k, _ in cols] for i in range(n)])
     prompts = requests[:min(8, n)]
     diversity_px, diversity_feat = [], []
     for p in prompts:
@@ -271,7 +274,9 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     real_f, fake_f = judge.embed(real), judge.embed(faces)
     return {"requested_present": float(hit_fake[asked].mean()),
             "requested_present_real_baseline": float(hit_real[asked].mean()),
-            "per_attribute": per,
+            "requested_on_present": float(hit_fake[on].mean()),
+            "requested_on_present_real_baseline": float(hit_real[on].mean()),
+            "per_attribute": per, "per_attribute_real_baseline": per_real,
             "diversity_pixel_l1": float(np.mean(diversity_px)),
             "diversity_feature_distance": float(np.mean(diversity_feat)),
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
@@ -426,7 +431,9 @@ def markdown(report: dict) -> str:
         t = report["text_to_face"]
         lines += ["## Text to face", "",
                   f"- requested attributes present: {t['requested_present']:.3f} "
-                  f"(real faces with those attributes: {t['requested_present_real_baseline']:.3f})",
+                  f"(real faces with those attributes: {t['requested_present_real_baseline']:.3f})"
+                  + (f"; of those asked present, not absent: {t['requested_on_present']:.3f} (real faces: "
+                     f"{t['requested_on_present_real_baseline']:.3f})" if "requested_on_present" in t else ""),
                   f"- diversity across seeds: pixel L1 {t['diversity_pixel_l1']:.4f}, classifier-feature "
                   f"distance {t['diversity_feature_distance']:.3f}",
                   f"- KID on evaluation-classifier features (no Inception weights offline; comparable only "
@@ -439,22 +446,24 @@ def markdown(report: dict) -> str:
 
 def _direction_table(report: dict) -> list[str]:
     """Success per attribute turned on and turned off, for edits and for generated faces."""
-    parts = [(f"{verb} {key}", per) for verb, per in
-             (("edit", report.get("makeover", {}).get("model", {}).get("per_attribute")),
-              ("generate", report.get("text_to_face", {}).get("per_attribute"))) if per
-             for key in ("on", "off")]
-    if not parts or "on" not in next(iter(parts[0][1].values())):  # a report from before by_direction
+    t = report.get("text_to_face", {})
+    columns = [(f"{title} {key}", key, per) for title, per in
+               (("edit", report.get("makeover", {}).get("model", {}).get("per_attribute")),
+                ("generate", t.get("per_attribute")), ("real faces", t.get("per_attribute_real_baseline")))
+               if per for key in ("on", "off")]
+    if not columns or "on" not in next(iter(columns[0][2].values())):  # a report from before by_direction
         return []
 
     def cell(d):
         return "-" if d is None or d["share"] is None else f"{d['share']:.3f} ({d['asked']})"
 
-    names = list(dict.fromkeys(a for _, per in parts for a in per))
-    key = {f"{verb} {k}": k for verb in ("edit", "generate") for k in ("on", "off")}
+    names = list(dict.fromkeys(a for *_, per in columns for a in per))
     lines = ["## By direction", "",
-             "Success when the attribute is asked on and asked off (faces asked), judged as above; "
-             f"`transform` and `generate` warn when a request's share here is under {WARN_BELOW:g} "
-             f"over at least {WARN_MIN_ASKED} faces.", "",
-             "| attribute | " + " | ".join(t for t, _ in parts) + " |", "|---" * (len(parts) + 1) + "|"]
-    lines += [f"| {a} | " + " | ".join(cell(per.get(a, {}).get(key[t])) for t, per in parts) + " |" for a in names]
+             "Success when the attribute is asked on and asked off (faces asked), judged as above; real "
+             "faces: the test faces the generator's requests came from, judged the same way (the "
+             f"classifier's own accuracy there). `transform` and `generate` warn when a request's "
+             f"share here is under {WARN_BELOW:g} over at least {WARN_MIN_ASKED} faces.", "",
+             "| attribute | " + " | ".join(title for title, *_ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {a} | " + " | ".join(cell(per.get(a, {}).get(key)) for _, key, per in columns) + " |"
+              for a in names]
     return lines + [""]

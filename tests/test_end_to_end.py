@@ -114,5 +114,5 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert (out / edit.name / "edits.png").is_file() and "| **mean** |" in (out / edit.name / "report.md").read_text()
     generated = json.loads((out / text.name / "report.json").read_text())["text_to_face"]
     assert 0 <= generated["requested_present"] <= 1 and generated["faces"] == 8
-    assert set(generated["per_attribute"]["Male"]) == {"on", "off"}
+    assert set(generated["per_attribute"]["Male"]) == {"on", "off"} and 0 <= generated["requested_on_present"] <= 1
     assert "## By direction" in (out / text.name / "report.md").read_text()
