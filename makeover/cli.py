@@ -298,7 +298,7 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo(report + (f"\n  strength x{strength:g}" if strength != 1 else ""))
-    _warn_weak(checkpoint, "generator.keras", "makeover", vector, editor.conditioned, "edits")
+    _warn_weak(checkpoint, "generator.keras", "makeover", vector, editor.conditioned, "edited")
     out_path = Path(out) if out else None
     many = len(files) > 1
 
@@ -399,7 +399,7 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
         raise click.ClickException(str(e)) from None
     for text, p in zip(texts, parsed):
         click.echo(f'"{text}"\n  {p.report()}')
-        _warn_weak(checkpoint, "text_to_face.keras", "text_to_face", p.vector, t2f.conditioned, "faces asked for it")
+        _warn_weak(checkpoint, "text_to_face.keras", "text_to_face", p.vector, t2f.conditioned, "drew")
     if interpolate:
         faces = t2f.faces(interpolation(parsed[0].vector, parsed[1].vector, steps), seed, same_identity=True)
         rows = [faces]

@@ -53,13 +53,14 @@ def load_evaluation(path: str | Path | None, filename: str) -> dict | None:
 
 def weak_requests(per_attribute: dict | None, vector, conditioned, what: str) -> list[str]:
     """One warning line per requested attribute this model got right in under WARN_BELOW of the
-    evaluated faces asked the same way (`per_attribute`: evaluate's, with on/off shares)."""
+    evaluated faces asked the same way (`per_attribute`: evaluate's, with on/off shares; `what`:
+    what the model did to those faces, "edited" or "drew")."""
     lines = []
     for name, v in zip(conditioned, vector):
         measured = (per_attribute or {}).get(name, {}).get("on" if v > 0 else "off") if v != 0 else None
         if measured and measured["share"] is not None and measured["asked"] >= WARN_MIN_ASKED \
                 and measured["share"] < WARN_BELOW:
-            lines.append(f"warning: {name} {'on' if v > 0 else 'off'}: this model's {what} showed it in only "
-                         f"{measured['share']:.0%} of {measured['asked']} test faces (its MODEL_CARD.md, "
-                         "'By direction')")
+            lines.append(f"warning: {name} {'on' if v > 0 else 'off'}: of {measured['asked']} test faces this "
+                         f"model {what} so, the evaluation classifier saw it in only {measured['share']:.0%} "
+                         "(its MODEL_CARD.md, 'By direction')")
     return lines

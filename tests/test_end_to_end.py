@@ -76,7 +76,7 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     capsys.readouterr()
     assert run_cli("--run", "transform", str(src), "--text", "smiling", "--checkpoint", str(edit), "-o",
                    str(tmp_path / "s.png")) == 0
-    assert "warning: Smiling on: this model's edits showed it in only 10% of 50" in capsys.readouterr().err
+    assert "warning: Smiling on: of 50 test faces this model edited so, the evaluation classifier saw it in only 10%" in capsys.readouterr().err
 
     for name in ("a.png", "b.png"):
         assert run_cli("--run", "generate", "a young woman with blond hair", "--num", "3", "--seed", "7",

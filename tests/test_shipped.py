@@ -36,3 +36,15 @@ def test_shipped_model_edits_generates_and_has_a_card(name):
     drawn = t2f.faces(np.stack([parse_text("a smiling man", t2f.conditioned).vector] * 2), seed=1)
     assert drawn.shape == (2, t2f.size, t2f.size, 3)
     assert json.loads((folder / "generator.json").read_text())["steps"] > 0
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_evaluation_is_the_one_on_the_card(name):
+    """evaluation.json (what transform and generate warn from) holds the card's own numbers."""
+    folder = CHECKPOINTS / name
+    evaluation = json.loads((folder / "evaluation.json").read_text())
+    model = evaluation["makeover"]["model"]
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert f"| **mean** | **{model['mean_success']:.3f}** |" in card
+    male = model["per_attribute"]["Male"]
+    assert f"| Male | {male['on']['share']:.3f} ({male['on']['asked']}) |" in card
