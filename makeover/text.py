@@ -315,22 +315,27 @@ def parse_assignments(text: str, conditioned: tuple[str, ...]) -> dict[str, floa
     return values
 
 
-def request_vector(text: str | None, attrs: str | None, conditioned: tuple[str, ...]) -> tuple[np.ndarray, str]:
-    """The attribute vector from --text and/or --attrs (--attrs wins), and the report to print."""
+def request_vector(text: str | None, attrs: str | None,
+                   conditioned: tuple[str, ...]) -> tuple[np.ndarray, str, set[str]]:
+    """The attribute vector from --text and/or --attrs (--attrs wins), the report to print, and
+    the attributes only the conflict rules set (implied by the request, not asked for)."""
     if not text and not attrs:
         raise TextError("say what to change with --text \"smiling, no glasses\" or --attrs Smiling=1")
     if text:
         parsed = parse_text(text, conditioned)
-        vector, report = parsed.vector.copy(), parsed.report()
+        vector, report, implied = parsed.vector.copy(), parsed.report(), set(parsed.implied)
     else:
-        vector, report = np.zeros(len(conditioned), np.float32), ""
+        vector, report, implied = np.zeros(len(conditioned), np.float32), "", set()
     if attrs:
-        for name, value in parse_assignments(attrs, conditioned).items():
+        assigned = parse_assignments(attrs, conditioned)
+        for name, value in assigned.items():
             vector[conditioned.index(name)] = value
-        vector = apply_conflict_rules(vector, conditioned)
+        ruled = apply_conflict_rules(vector, conditioned)
+        implied = (implied - set(assigned)) | {a for a, v, r in zip(conditioned, vector, ruled) if v != r}
+        vector = ruled
         set_ = {a: float(v) for a, v in zip(conditioned, vector) if v != 0}
         report = (report + "\n" if report else "") + f"after --attrs: {_format_values(set_)}"
-    return vector, report
+    return vector, report, implied
 
 
 # --- vector -> words -------------------------------------------------------------------------

@@ -129,8 +129,12 @@ def test_report_names_ignored_and_unconditioned_words():
 
 def test_attrs_assignments_and_override():
     assert parse_assignments("Smiling=1, eyeglasses=-1", C) == {"Smiling": 1.0, "Eyeglasses": -1.0}
-    vector, report = request_vector("smiling", "Smiling=0.3,Young=-1", C)
-    assert vector[C.index("Smiling")] == pytest.approx(0.3) and vector[C.index("Young")] == -1
+    vector, report, implied = request_vector("smiling", "Smiling=0.3,Young=-1", C)
+    assert vector[C.index("Smiling")] == pytest.approx(0.3) and vector[C.index("Young")] == -1 and not implied
+    # what the conflict rules set is implied, not asked for (transform warns only of what was asked)
+    vector, _, implied = request_vector("gray hair", "Blond_Hair=1", C)
+    assert vector[C.index("Blond_Hair")] == 1 and vector[C.index("Gray_Hair")] == -1
+    assert {"Gray_Hair", "Black_Hair", "Brown_Hair"} <= implied and "Blond_Hair" not in implied
     for bad in ("Smiling", "Smiling=2", "Smiling=yes", "Smilling=1", "Attractive=1"):
         with pytest.raises(AttributeError_):
             parse_assignments(bad, C)

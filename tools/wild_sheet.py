@@ -35,7 +35,7 @@ def main(folder, text, checkpoint, num, out, modes):
     from makeover.viz import save_png
 
     editor = FaceEditor.load(checkpoint)
-    vector, report = request_vector(text, None, editor.conditioned)
+    vector, report, _ = request_vector(text, None, editor.conditioned)
     click.echo(report)
     tile = 128
     rows = []
