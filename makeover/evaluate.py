@@ -128,6 +128,13 @@ def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
                                 interpolation=cv2.INTER_LINEAR) for im in images])
 
 
+def blurred(images: np.ndarray, sigma: float) -> np.ndarray:
+    """Each image (N x H x W x C, any dtype) blurred by a Gaussian of `sigma` px, same dtype."""
+    import cv2
+
+    return np.stack([cv2.GaussianBlur(im, (0, 0), sigma) for im in images])
+
+
 def edit_texture(out: np.ndarray, images: np.ndarray, window: int = 16) -> float | None:
     """How much of an edit's change is a pattern repeated every 4 px: losses.subpixel_phase of
     out - images per `window` px, over the mean absolute change (one dot in every 4x4 block:
@@ -184,7 +191,7 @@ def by_direction(hit: np.ndarray, asked: np.ndarray) -> dict:
     """Share of hits among requests to turn an attribute on (asked > 0) and off (asked < 0).
 
     The two differ a lot (a model may add glasses well and remove them badly), and a user
-    asks for one of them: transform and generate warn from these numbers.
+    asks for one of them: transform warns from these numbers.
     """
     return {key: {"share": float(hit[mask].mean()) if mask.any() else None, "asked": int(mask.sum())}
             for key, mask in (("on", asked > 0), ("off", asked < 0))}
@@ -461,8 +468,9 @@ def _direction_table(report: dict) -> list[str]:
     lines = ["## By direction", "",
              "Success when the attribute is asked on and asked off (faces asked), judged as above; real "
              "faces: the test faces the generator's requests came from, judged the same way (the "
-             f"classifier's own accuracy there). `transform` and `generate` warn when a request's "
-             f"share here is under {WARN_BELOW:g} over at least {WARN_MIN_ASKED} faces.", "",
+             f"classifier's own accuracy there). `transform` warns when an edit's share here is under "
+             f"{WARN_BELOW:g} over at least {WARN_MIN_ASKED} faces; `generate` does not: on soft, blocky faces "
+             "the classifier is out of its domain (`tools/judge_probe.py`).", "",
              "| attribute | " + " | ".join(title for title, *_ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {a} | " + " | ".join(cell(per.get(a, {}).get(key)) for _, key, per in columns) + " |"
               for a in names]

@@ -38,7 +38,7 @@ def main(checkpoint, dataset, limit, attributes, strength, sigma):
     from makeover.classify import load_classifier
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
-    from makeover.evaluate import Judge, flip_targets, load_test_faces, rescaled
+    from makeover.evaluate import Judge, blurred, flip_targets, load_test_faces, rescaled
 
     editor = FaceEditor.load(checkpoint)
     judge = Judge(*load_classifier(checkpoint))
@@ -66,13 +66,6 @@ def main(checkpoint, dataset, limit, attributes, strength, sigma):
                 smooth = np.clip(images + blurred(out.astype(np.float32) - images, g), 0, 255).round().astype(np.uint8)
                 click.echo(f"{name}: edits x{s:g}, change blurred, sigma {g:g} px: "
                            f"{np.mean(judge.signs(smooth)[:, j] == -labels[:, k]):.2f}")
-
-
-def blurred(images: np.ndarray, sigma: float) -> np.ndarray:
-    """Each image (N x H x W x C, any dtype) blurred by a Gaussian of `sigma` px, same dtype."""
-    import cv2
-
-    return np.stack([cv2.GaussianBlur(im, (0, 0), sigma) for im in images])
 
 
 if __name__ == "__main__":
