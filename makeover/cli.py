@@ -240,15 +240,17 @@ def _batch(files, work, desc: str) -> None:
             sys.exit(1)
 
 
-def _warn_weak(checkpoint, filename: str, part: str, vector, implied, conditioned, what: str) -> None:
-    """Warn (stderr) of requested attributes the model's shipped evaluation says it seldom gets right;
-    not of those `implied` by the conflict rules ("gray hair" implies no black hair: one warning)."""
+def _warn_weak(checkpoint, vector, implied, conditioned) -> None:
+    """Warn (stderr) of requested edits the model's shipped evaluation says it seldom makes; not of
+    attributes `implied` by the conflict rules ("gray hair" implies no black hair: one warning).
+
+    generate does not warn: on its soft, blocky faces the evaluation classifier is out of its
+    domain (it reads real young women made blocky as men: tools/judge_probe.py)."""
     from makeover.inference import load_evaluation, weak_requests
 
-    section = (load_evaluation(checkpoint, filename) or {}).get(part, {})
-    per = section.get("model", section).get("per_attribute")  # makeover nests the model's row
+    per = (load_evaluation(checkpoint, "generator.keras") or {}).get("makeover", {}).get("model", {})
     asked = [0 if a in implied else v for a, v in zip(conditioned, vector)]
-    for line in weak_requests(per, asked, conditioned, what):
+    for line in weak_requests(per.get("per_attribute"), asked, conditioned):
         click.echo(line, err=True)
 
 
@@ -300,7 +302,7 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo(report + (f"\n  strength x{strength:g}" if strength != 1 else ""))
-    _warn_weak(checkpoint, "generator.keras", "makeover", vector, implied, editor.conditioned, "edited")
+    _warn_weak(checkpoint, vector, implied, editor.conditioned)
     out_path = Path(out) if out else None
     many = len(files) > 1
 
@@ -401,7 +403,6 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
         raise click.ClickException(str(e)) from None
     for text, p in zip(texts, parsed):
         click.echo(f'"{text}"\n  {p.report()}')
-        _warn_weak(checkpoint, "text_to_face.keras", "text_to_face", p.vector, p.implied, t2f.conditioned, "drew")
     if interpolate:
         faces = t2f.faces(interpolation(parsed[0].vector, parsed[1].vector, steps), seed, same_identity=True)
         rows = [faces]

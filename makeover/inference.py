@@ -38,7 +38,7 @@ def load_generator(path: str | Path | None):
     return load_model(path, "generator.keras")
 
 
-# A request this model met in fewer than half the evaluated faces gets a warning, when at least
+# An edit this model made in fewer than half the evaluated faces gets a warning, when at least
 # this many faces were asked (a share over a handful of faces says little).
 WARN_BELOW = 0.5
 WARN_MIN_ASKED = 20
@@ -51,16 +51,15 @@ def load_evaluation(path: str | Path | None, filename: str) -> dict | None:
     return json.loads(target.read_text()) if target.is_file() else None
 
 
-def weak_requests(per_attribute: dict | None, vector, conditioned, what: str) -> list[str]:
-    """One warning line per requested attribute this model got right in under WARN_BELOW of the
-    evaluated faces asked the same way (`per_attribute`: evaluate's, with on/off shares; `what`:
-    what the model did to those faces, "edited" or "drew")."""
+def weak_requests(per_attribute: dict | None, vector, conditioned) -> list[str]:
+    """One warning line per requested edit this model made in under WARN_BELOW of the evaluated
+    faces asked the same way (`per_attribute`: evaluate's edit metrics, with on/off shares)."""
     lines = []
     for name, v in zip(conditioned, vector):
         measured = (per_attribute or {}).get(name, {}).get("on" if v > 0 else "off") if v != 0 else None
         if measured and measured["share"] is not None and measured["asked"] >= WARN_MIN_ASKED \
                 and measured["share"] < WARN_BELOW:
             lines.append(f"warning: {name} {'on' if v > 0 else 'off'}: of {measured['asked']} test faces this "
-                         f"model {what} so, the evaluation classifier saw it in only {measured['share']:.0%} "
+                         f"model edited so, the evaluation classifier saw it in only {measured['share']:.0%} "
                          "(its MODEL_CARD.md, 'By direction')")
     return lines

@@ -164,9 +164,9 @@ def test_warnings_only_for_requests_met_seldom_over_enough_faces():
     per = {"Gray_Hair": {"on": {"share": 0.2, "asked": 400}, "off": {"share": 0.9, "asked": 100}},
            "Bald": {"on": {"share": 0.0, "asked": 490}, "off": {"share": 0.1, "asked": 10}}}
     names = ("Gray_Hair", "Bald", "Smiling")
-    assert weak_requests(per, [1, 0, 1], names, "edited") == [
+    assert weak_requests(per, [1, 0, 1], names) == [
         "warning: Gray_Hair on: of 400 test faces this model edited so, the evaluation classifier saw it in "
         "only 20% (its MODEL_CARD.md, 'By direction')"]
-    assert weak_requests(per, [-1, -1, -1], names, "edited") == []  # met often; too few faces; not measured
-    assert len(weak_requests(per, [0.5, 2, 0], names, "edited")) == 2  # any strength asks the same way
-    assert weak_requests(None, [1, 1, 1], names, "edited") == []
+    assert weak_requests(per, [-1, -1, -1], names) == []  # met often; too few faces; not measured
+    assert len(weak_requests(per, [0.5, 2, 0], names)) == 2  # any strength asks the same way
+    assert weak_requests(None, [1, 1, 1], names) == []

@@ -128,7 +128,7 @@ def main(dest, makeover, text, classifier, report, notes, title):
         elif label in previous and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
             card += previous[label]
     if report:
-        # its numbers, machine-readable, beside the model: transform and generate warn from them
+        # its numbers, machine-readable, beside the model: transform warns from them
         shutil.copy2(_report_json(Path(report)), dest / EVALUATION)
         card += [f"## {EVALUATED}", "",
                  re.sub(r"^## ", "### ", Path(report).read_text().split("\n", 1)[1].strip(), flags=re.M), ""]
