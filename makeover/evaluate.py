@@ -259,16 +259,16 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     requests = np.where(keep, 0, labels).astype(np.float32)
     requests = apply_conflict_rules(requests, conditioned)
     faces = t2f.faces(requests, seed)
-    cols = [(k, judge.names.index(a)) for k, a in enumerate(conditioned) if a in judge.names]
-    seen_fake, seen_real = judge.signs(faces), judge.signs(real)
-    asked = np.array([[requests[i, k] != 0 for k, _ in cols] for i in range(n)])
-    hit_fake = np.array([[seen_fake[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
-    hit_real = np.array([[seen_real[i, j] == np.sign(requests[i, k]) for k, j in cols] for i in range(n)])
-    per = {conditioned[k]: by_direction(hit_fake[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)}
-    per_real = {conditioned[k]: by_direction(hit_real[:, c], requests[:, k]) for c, (k, _) in enumerate(cols)}
+    ks = [k for k, a in enumerate(conditioned) if a in judge.names]   # attributes the judge knows
+    want = np.sign(requests[:, ks])
+    columns = [judge.names.index(conditioned[k]) for k in ks]
+    hit_fake, hit_real = judge.signs(faces)[:, columns] == want, judge.signs(real)[:, columns] == want
     # most requests are absences ("no hat", "not bald"), which a description seldom says and
     # a face seldom breaks: the share among presences alone is the harder number
-    on = np.array([[requests[i, k] > 0 for k, _ in cols] for i in range(n)])
+    asked, on = want != 0, want > 0
+
+    def directions(hit):
+        return {conditioned[k]: by_direction(hit[:, c], want[:, c]) for c, k in enumerate(ks)}
     prompts = requests[:min(8, n)]
     diversity_px, diversity_feat = [], []
     for p in prompts:
@@ -283,7 +283,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
             "requested_present_real_baseline": float(hit_real[asked].mean()),
             "requested_on_present": float(hit_fake[on].mean()),
             "requested_on_present_real_baseline": float(hit_real[on].mean()),
-            "per_attribute": per, "per_attribute_real_baseline": per_real,
+            "per_attribute": directions(hit_fake), "per_attribute_real_baseline": directions(hit_real),
             "diversity_pixel_l1": float(np.mean(diversity_px)),
             "diversity_feature_distance": float(np.mean(diversity_feat)),
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
