@@ -28,7 +28,6 @@ most 16 MiB).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
