@@ -172,10 +172,11 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
     import jax.numpy as jnp
 
     from makeover import losses
-    from makeover.attributes import conflict_rules_on_columns
+    from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_targets,
+                                        generator_loss)
 
-    spec, t = config["loss"], config["train"]
-    attrs = tuple(config["data"]["attributes"])
+    spec, t = LossSpec(**config["loss"]), config["train"]
+    attrs = list(config["data"]["attributes"])
     batch = t["batch_size"]
     ema = t.get("g_ema", 0.0)
 
@@ -191,13 +192,10 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
 
     def targets(key, src_y):
         k1, k2, k3 = jax.random.split(key, 3)
-        dropped = jax.random.uniform(k1, src_y.shape) < spec["keep_prob"]
+        dropped = jax.random.uniform(k1, src_y.shape) < spec.keep_prob
         which = jax.random.categorical(k2, flip_logits, shape=(src_y.shape[0],))
-        one = jax.nn.one_hot(which, src_y.shape[1]) > 0
-        flip = one | (jax.random.uniform(k3, src_y.shape) < spec["extra_flips"])
-        c = jnp.where(flip, -src_y, 0.0)
-        c = jnp.stack(conflict_rules_on_columns([c[:, i] for i in range(c.shape[1])], attrs, jnp.where), 1)
-        return jnp.where(c != 0, c, jnp.where(dropped, 0.0, src_y))
+        extra = jax.random.uniform(k3, src_y.shape) < spec.extra_flips
+        return flip_targets(src_y, which, extra, dropped, attrs)
 
     def self_targets(key, src_y):
         k1, k2 = jax.random.split(key)
@@ -220,9 +218,7 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
         c = targets(keys[2], src_y)
         c_eff = jnp.where(c != 0, c, src_y)
         c_back = jnp.where(c != 0, src_y, 0.0)
-        a = losses.anneal(step, spec["anneal_start"], spec["anneal_steps"])
-        w_pixel = spec["pixel_start"] * (1.0 - a) + spec["pixel_end"] * a
-        w_adv = spec["adversarial"] * a
+        a, w_pixel, w_adv = annealed_weights(step, spec)
         n = batch
 
         def g_loss_fn(gp):
@@ -236,12 +232,11 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
             g_guide = losses.edit_loss(judged[:n], judged[n:], c, src_y)
             cycle = losses.cycle_l1(G(gp, fake, c_back), src_x)
             pixel = losses.pixel_l1(fake, src_x)
-            phase = losses.subpixel_phase(fake - src_x, window=spec["phase_window"])
-            g_loss = (w_pixel * pixel + spec["phase"] * phase + w_adv * g_adv + spec["cycle"] * cycle
-                      + spec["self_recon"] * self_recon
-                      + a * (spec["g_classification"] * g_cls + spec["guide"] * g_guide))
-            return g_loss, (fake, {"g_loss": g_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv,
-                                   "g_cls": g_cls, "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon})
+            phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
+            terms = {"pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls, "g_guide": g_guide,
+                     "cycle": cycle, "self_recon": self_recon}
+            g_loss = generator_loss(terms, spec, a, w_pixel, w_adv)
+            return g_loss, (fake, {"g_loss": g_loss, **terms})
 
         (_, (fake, g_values)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(gp)
         fake = jax.lax.stop_gradient(fake)
@@ -255,8 +250,9 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
             d_cls = 0.5 * (losses.attribute_bce(cls[:n], real_y) + losses.attribute_bce(cls[n:2 * n], src_y))
             drift = losses.drift_penalty(logits[:n])
             r1 = losses.r1_penalty(real_grads)
-            d_loss = d_adv + spec["d_classification"] * d_cls + spec["r1_gamma"] * r1 + spec["drift"] * drift
-            return d_loss, {"d_loss": d_loss, "d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}
+            terms = {"d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}
+            d_loss = discriminator_loss(terms, spec)
+            return d_loss, {"d_loss": d_loss, **terms}
 
         (_, d_values), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(dp)
         count = (step + 1).astype(jnp.float32)
@@ -294,6 +290,7 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed):
     import makeover.models.classifier  # noqa: F401  (registers what the guide needs)
     import makeover.models.layers  # noqa: F401
     from makeover.config import merge
+    from makeover.models.recipe import flip_log_weights
     from makeover.models.networks import DiscriminatorSpec, GeneratorSpec, build_discriminator, build_generator
 
     prepared, out = Path(prepared), Path(out)
@@ -309,8 +306,8 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed):
     guide = keras.saving.load_model(prepared / "guide.keras")
     guide_names = json.loads((prepared / "guide.json").read_text())["attributes"]
     guide_columns = np.array([guide_names.index(a) for a in names])
-    weights = config["loss"]["flip_weights"]
-    flip_logits = np.log(np.array([float(weights.get(a, 1.0)) for a in names], np.float32))
+    flip_logits = flip_log_weights(config["loss"]["flip_weights"], names)
+    flip_logits = np.zeros(len(names), np.float32) if flip_logits is None else flip_logits
     if config["generator"]["masked"] or config["loss"]["targets"] != "flips" or config["loss"]["guide_min_scale"] < 1:
         raise click.ClickException("this trainer runs the shipped recipe only: generator.masked = false, "
                                    "loss.targets = 'flips', loss.guide_min_scale = 1")

@@ -35,37 +35,16 @@ resumed run draws exactly what the uninterrupted run would have.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import keras
 import tensorflow as tf
 
 from makeover import losses
-from makeover.attributes import conflict_rules_on_columns
-from makeover.config import ConfigError
+from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_log_weights,
+                                    flip_targets, generator_loss)
 
-
-@dataclass(frozen=True)
-class LossSpec:
-    pixel_start: float = 10.0   # pixel L1 weight at the start of annealing
-    pixel_end: float = 1.0      # ... and once fully adversarial
-    adversarial: float = 1.0
-    g_classification: float = 1.0
-    d_classification: float = 1.0
-    cycle: float = 5.0
-    r1_gamma: float = 1.0
-    drift: float = 0.001
-    anneal_start: int = 0       # see configs/default.toml: none for an identity-initialised G
-    anneal_steps: int = 100
-    keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
-    targets: str = "flips"      # multi-attribute mode: "flips" of src's labels, or "real" labels
-    extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
-    guide: float = 0.0          # weight of the guide classifier's edit_loss on G's outputs (when there is one)
-    phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
-    phase_window: int = 0       # > 0: that penalty per window of this many pixels (a multiple of 4), 0 = whole image
-    guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
-    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
-    flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
+__all__ = ["GANBase", "LOG_KEYS", "LossSpec", "MakeoverGAN", "flip_logits", "frozen", "guide_view"]
 
 
 LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "d_adv",
@@ -73,17 +52,9 @@ LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "
 
 
 def flip_logits(weights: dict, attributes: list[str] | None):
-    """Log-weights (1, k) over the conditioned attributes for drawing each face's one flip, or None
-    (uniform). Checked by train() before a run folder exists, and by MakeoverGAN."""
-    if not weights:
-        return None
-    unknown = sorted(set(weights) - set(attributes or []))
-    if unknown:
-        raise ConfigError(f"loss.flip_weights names {unknown}, which the model is not conditioned on "
-                          f"(data.attributes: {attributes})")
-    if min(weights.values()) <= 0:
-        raise ConfigError(f"loss.flip_weights must be > 0 (1 = as often as the others): {weights}")
-    return tf.math.log(tf.constant([[float(weights.get(name, 1.0)) for name in attributes]], tf.float32))
+    """recipe.flip_log_weights as a (1, k) tensor for tf.random.stateless_categorical, or None (uniform)."""
+    logs = flip_log_weights(weights, attributes)
+    return None if logs is None else tf.constant(logs[None])
 
 
 def guide_view(images, seed, min_scale: float):
@@ -248,12 +219,8 @@ class MakeoverGAN(GANBase):
             which = tf.random.stateless_uniform([n], self._step_seed(2), 0, k, tf.int32)
         else:  # deep-makeover: a narrower target set converges faster, so the chosen ones come up more often
             which = tf.random.stateless_categorical(tf.tile(self._flip_logits, [n, 1]), 1, self._step_seed(2))[:, 0]
-        one = tf.one_hot(which, k) > 0
-        flip = one | (tf.random.stateless_uniform(tf.shape(src_attrs), seed=self._step_seed(3)) < spec.extra_flips)
-        c = tf.where(flip, -src_attrs, tf.zeros_like(src_attrs))
-        if self.attributes is not None:   # the rules see the changes alone: a kept +1 must not outrank them
-            c = tf.stack(conflict_rules_on_columns(tf.unstack(c, axis=1), tuple(self.attributes), tf.where), 1)
-        return tf.where(tf.not_equal(c, 0.0), c, tf.where(dropped, tf.zeros_like(src_attrs), src_attrs))
+        extra = tf.random.stateless_uniform(tf.shape(src_attrs), seed=self._step_seed(3)) < spec.extra_flips
+        return flip_targets(src_attrs, which, extra, dropped, self.attributes)
 
     def self_targets(self, src_attrs):
         """c_s for the self-reconstruction: src's own labels, each left at 0 ("keep") at a rate drawn per
@@ -270,9 +237,7 @@ class MakeoverGAN(GANBase):
         c = self.sample_targets(src_y, real_y)
         c_eff = tf.where(tf.not_equal(c, 0.0), c, src_y)
         c_back = tf.where(tf.not_equal(c, 0.0), src_y, tf.zeros_like(src_y))
-        a = losses.anneal(self.step, spec.anneal_start, spec.anneal_steps)
-        w_pixel = spec.pixel_start * (1.0 - a) + spec.pixel_end * a
-        w_adv = spec.adversarial * a
+        a, w_pixel, w_adv = annealed_weights(self.step, spec)
         n = tf.shape(src_x)[0]
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -300,7 +265,7 @@ class MakeoverGAN(GANBase):
                 r1 = losses.r1_penalty(r1_tape.gradient(real_sum, real_x))
             else:
                 r1 = tf.constant(0.0)
-            d_loss = d_adv + spec.d_classification * d_cls + spec.r1_gamma * r1 + spec.drift * drift
+            d_loss = discriminator_loss({"d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}, spec)
 
             pixel = losses.pixel_l1(fake, src_x)
             phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
@@ -318,8 +283,8 @@ class MakeoverGAN(GANBase):
                 cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
             else:
                 cycle = tf.constant(0.0)
-            g_loss = (w_pixel * pixel + spec.phase * phase + w_adv * g_adv + spec.cycle * cycle
-                      + spec.self_recon * self_recon + a * (spec.g_classification * g_cls + spec.guide * g_guide))
+            g_loss = generator_loss({"pixel": pixel, "phase": phase, "g_adv": g_adv, "cycle": cycle,
+                                     "self_recon": self_recon, "g_cls": g_cls, "g_guide": g_guide}, spec, a, w_pixel, w_adv)
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
                   "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "d_adv": d_adv, "d_cls": d_cls,
                   "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
