@@ -283,7 +283,12 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
 @click.option("--log-every", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--set", "sets", multiple=True, help="Config override section.key=value (JSON value), repeatable.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed):
+@click.option("--guide", "guide_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A classifier folder (classifier.keras + .json) to guide with instead of the prepared one.")
+@click.option("--init", "init", type=click.Path(exists=True), default=None,
+              help="A generator.keras (or a folder holding one, e.g. checkpoints/celeba64) to start G from, "
+                   "instead of the prepared one or the identity.")
+def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed, guide_dir, init):
     """Train for --seconds; write OUT/generator.part*.npz (G's moving average) and OUT/run.json (config, log)."""
     start = time.time()
     import jax
@@ -303,10 +308,18 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed):
     generator = build_generator(GeneratorSpec(**config["generator"], image_size=size, num_attributes=len(names)))
     discriminator = build_discriminator(DiscriminatorSpec(**config["discriminator"], image_size=size,
                                                           num_attributes=len(names)))
-    if (prepared / "init.part0.npz").exists():
+    if init:
+        init = Path(init) / "generator.keras" if Path(init).is_dir() else Path(init)
+        generator.set_weights(keras.saving.load_model(init).get_weights())
+        config["init_from"] = str(init)
+    elif (prepared / "init.part0.npz").exists():
         generator.set_weights(load_parts(prepared / "init"))
-    guide = keras.saving.load_model(prepared / "guide.keras")
-    guide_names = json.loads((prepared / "guide.json").read_text())["attributes"]
+    guide_file, guide_meta = ((Path(guide_dir) / "classifier.keras", Path(guide_dir) / "classifier.json") if guide_dir
+                              else (prepared / "guide.keras", prepared / "guide.json"))
+    guide = keras.saving.load_model(guide_file)
+    guide_names = json.loads(guide_meta.read_text())["attributes"]
+    if guide_dir:
+        config["train"]["guide"] = str(guide_dir)
     guide_columns = np.array([guide_names.index(a) for a in names])
     flip_logits = flip_log_weights(config["loss"]["flip_weights"], names)
     flip_logits = np.zeros(len(names), np.float32) if flip_logits is None else flip_logits
