@@ -124,6 +124,7 @@ def main():
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write (carry it).")
 def prepare(config_path, dataset, guide, init, out):
     """Write OUT/{faces.npz, attrs.npy, config.json, guide.keras, guide.json[, init.*.npz]}."""
+    from makeover.classify import labelled_faces
     from makeover.config import load_config, merge
     from makeover.data.pipeline import open_source
 
@@ -133,17 +134,16 @@ def prepare(config_path, dataset, guide, init, out):
         config = merge(defaults, {k: v for k, v in saved.items() if k in defaults})
     else:
         config = load_config(config_path)
+    if dataset != "synthetic" and not Path(dataset).is_dir():
+        raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     config["data"]["dataset"] = dataset
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if dataset != "synthetic" and not Path(dataset).is_dir():
-        raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     source = open_source(dataset, "train", config["data"]["synthetic_size"])
     size = config["data"]["image_size"]
-    columns = [list(source.attributes).index(a) for a in config["data"]["attributes"]]
-    images = np.stack([source.load(i, size) for i in range(len(source))])
+    images, labels = labelled_faces(source, tuple(config["data"]["attributes"]), size)  # unreadable ones skipped
     save_jpegs(images, out / "faces.npz")
-    np.save(out / "attrs.npy", source.values[:, columns].astype(np.float32))
+    np.save(out / "attrs.npy", labels.astype(np.float32))
     guide = Path(guide or config["train"]["guide"])
     shutil.copy(guide / "classifier.keras", out / "guide.keras")
     shutil.copy(guide / "classifier.json", out / "guide.json")
