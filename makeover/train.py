@@ -148,11 +148,15 @@ def export_generator(gan, config: dict, run: Path) -> Path:
     with gan.averaged_generator():
         gan.generator.save(tmp)
     os.replace(tmp, path)
-    save_json({"attributes": list(config["data"]["attributes"]), "image_size": config["data"]["image_size"],
-               "steps": gan.steps_done(), "dataset": config["data"]["dataset"],
-               "selection": config.get("selection", {}), "ema": config["train"].get("g_ema", 0.0)},
-              run / "generator.json")
+    save_json(generator_meta(config, gan.steps_done()), run / "generator.json")
     return path
+
+
+def generator_meta(config: dict, steps: int) -> dict:
+    """generator.json: what a user of generator.keras needs to know (also written by tools/jax_train.py)."""
+    return {"attributes": list(config["data"]["attributes"]), "image_size": config["data"]["image_size"],
+            "steps": steps, "dataset": config["data"]["dataset"], "selection": config.get("selection", {}),
+            "ema": config["train"].get("g_ema", 0.0)}
 
 
 # ---------------------------------------------------------------- samples

@@ -106,6 +106,15 @@ def parse_sets(sets: tuple[str, ...]) -> dict:
     return out
 
 
+def build_generator_for(config: dict):
+    """G as the config's [generator] section and data describe it (train.build_gan's way)."""
+    from makeover.models.networks import GeneratorSpec, build_generator
+    from makeover.train import _spec
+
+    size, k = config["data"]["image_size"], len(config["data"]["attributes"])
+    return build_generator(_spec(GeneratorSpec, config["generator"], image_size=size, num_attributes=k))
+
+
 # ---------------------------------------------------------------- prepare (here)
 
 @click.group()
@@ -298,16 +307,17 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed, guide
     import makeover.models.layers  # noqa: F401
     from makeover.config import merge
     from makeover.models.recipe import flip_log_weights
-    from makeover.models.networks import DiscriminatorSpec, GeneratorSpec, build_discriminator, build_generator
+    from makeover.models.networks import DiscriminatorSpec, build_discriminator
+    from makeover.train import _spec
 
     prepared, out = Path(prepared), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = merge(json.loads((prepared / "config.json").read_text()), parse_sets(sets))
     size, names = config["data"]["image_size"], config["data"]["attributes"]
     keras.utils.set_random_seed(seed)
-    generator = build_generator(GeneratorSpec(**config["generator"], image_size=size, num_attributes=len(names)))
-    discriminator = build_discriminator(DiscriminatorSpec(**config["discriminator"], image_size=size,
-                                                          num_attributes=len(names)))
+    generator = build_generator_for(config)
+    discriminator = build_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
+                                              num_attributes=len(names)))
     if init:
         init = Path(init) / "generator.keras" if Path(init).is_dir() else Path(init)
         generator.set_weights(keras.saving.load_model(init).get_weights())
@@ -376,20 +386,18 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed, guide
 def import_(trained, out):
     """Turn a trained OUT folder into a run folder with generator.keras and generator.json."""
     from makeover.config import save_json
-    from makeover.models.networks import GeneratorSpec, build_generator
+    from makeover.train import generator_meta
 
     trained, out = Path(trained), Path(out)
     meta = json.loads((trained / "run.json").read_text())
     config = meta["config"]
-    size, names = config["data"]["image_size"], config["data"]["attributes"]
-    generator = build_generator(GeneratorSpec(**config["generator"], image_size=size, num_attributes=len(names)))
+    generator = build_generator_for(config)
     generator.set_weights(load_parts(trained / "generator"))
     out.mkdir(parents=True, exist_ok=True)
     generator.save(out / "generator.keras")
     save_json({**config, "trainer": {"tool": "tools/jax_train.py", "device": meta["device"], "steps": meta["steps"],
                                      "seconds": meta["seconds"]}}, out / "config.json")
-    save_json({"attributes": names, "image_size": size, "steps": meta["steps"], "dataset": config["data"]["dataset"],
-               "selection": config.get("selection", {}), "ema": meta["ema"]}, out / "generator.json")
+    save_json(generator_meta(config, meta["steps"]), out / "generator.json")
     (out / "stats.jsonl").write_text("".join(json.dumps(r) + "\n" for r in meta["log"]))
     click.echo(f"{trained} ({meta['steps']} steps) -> {out / 'generator.keras'}")
 
