@@ -55,6 +55,9 @@ def main(folder, text, checkpoint, num, out, modes):
                 after = editor.with_mode(residual).edit_crops(result.before[:1], vector * strength)[0]
                 cells.append(paste_edit(photo.rgb, result.matrices[0], result.before[0], after)[y0:y1, x0:x1])
         rows.append(np.concatenate([cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells], 1))
+    if not rows:
+        raise click.ClickException(f"no face found in the images of {folder} (images are read from the folder "
+                                   "itself, not its subfolders: for the dev photos give .../celeba_wild_dev/img_celeba)")
     save_png(np.concatenate(rows, 0), out)
     click.echo(f"wrote {out} ({len(rows)} faces)")
 
