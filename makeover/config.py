@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -47,6 +48,48 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     if path is not None:
         config = merge(config, read_toml(path))
     return merge(config, overrides or {})
+
+
+def parse_sets(sets) -> dict:
+    """["section.key=value", ...] (each value read as JSON, else as a string) -> nested overrides."""
+    out: dict = {}
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or "." not in key:
+            raise ConfigError(f"{item!r}: write section.key=value, e.g. loss.guide=80")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        section, name = key.split(".", 1)
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return json.dumps(value)  # JSON's numbers and basic strings are TOML's too
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise ConfigError(f"a config value TOML cannot hold: {value!r}")
+
+
+def to_toml(config: dict) -> str:
+    """A config of [section] tables (what load_config returns) as TOML that read_toml reads back."""
+    lines = []
+    for section, table in config.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"config key '{section}' must be a table")
+        lines += [f"[{section}]"] + [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()] + [""]
+    return "\n".join(lines)
 
 
 def load_preset(name: str) -> dict:

@@ -92,18 +92,13 @@ def load_jpegs(path: Path) -> np.ndarray:
 
 def parse_sets(sets: tuple[str, ...]) -> dict:
     """--set section.key=value (value read as JSON, else as a string) -> nested overrides."""
-    out: dict = {}
-    for item in sets:
-        key, sep, raw = item.partition("=")
-        if not sep or "." not in key:
-            raise click.BadParameter(f"{item!r}: write section.key=value, e.g. loss.guide=80", param_hint="--set")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        section, name = key.split(".", 1)
-        out.setdefault(section, {})[name] = value
-    return out
+    from makeover.config import ConfigError
+    from makeover.config import parse_sets as parse
+
+    try:
+        return parse(sets)
+    except ConfigError as e:
+        raise click.BadParameter(str(e), param_hint="--set") from None
 
 
 def build_generator_for(config: dict):
