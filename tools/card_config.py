@@ -30,7 +30,8 @@ NOT_CONFIG = ("init_from", "init_steps", "selection")
 
 def card_config(card: str) -> dict:
     """The resolved config under the card's makeover-generator section, less NOT_CONFIG."""
-    found = re.search(re.escape(SECTION) + r"\n.*?```json\n(.*?)```", card, re.S)
+    # within the section: a card whose generator has no config must not yield the text path's
+    found = re.search(re.escape(SECTION) + r"\n(?:(?!\n## ).)*?```json\n(.*?)```", card, re.S)
     if not found:
         raise ConfigError(f"no '{SECTION}' section with a resolved config in this card")
     config = json.loads(found.group(1))
