@@ -124,7 +124,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
         gan.set_encoder(generator.get_layer("encoder"))
         if guide is not None:
-            gan.set_guide(*guide)
+            gan.set_guides(guide)
         gan.compile(*adam_pair(t, tc["g_lr"], tc["d_lr"]))
     ckpt = latest_checkpoint(run) if resume else None
     if ckpt is not None:

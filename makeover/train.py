@@ -83,13 +83,16 @@ def adam_pair(t: dict, g_lr: float, d_lr: float):
 
 
 def load_guide(config: dict):
-    """(classifier, columns of the conditioned attributes) for train.guide, checked against the data;
-    None when the config names no guide."""
+    """[(classifier, columns of the conditioned attributes), ...] for train.guide (a folder or .keras,
+    or a list of them: an ensemble), each checked against the data; None when the config names none."""
+    paths = config["train"].get("guide")
+    paths = [p for p in ([paths] if isinstance(paths, str) else paths or []) if p]
+    return [_load_one_guide(p, config) for p in paths] or None
+
+
+def _load_one_guide(path: str, config: dict):
     from makeover.classify import load_classifier
 
-    path = config["train"].get("guide")
-    if not path:
-        return None
     conditioned, image_size = config["data"]["attributes"], config["data"]["image_size"]
     try:
         classifier, meta = load_classifier(path)
@@ -333,7 +336,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
     with strategy.scope():
         gan = build_gan(config, selection.target)
     if guide is not None:
-        gan.set_guide(*guide)
+        gan.set_guides(guide)
     ckpt = latest_checkpoint(run) if resume else init_ckpt
     if ckpt is not None and ckpt.suffix == ".keras":
         load_generator_weights(gan, ckpt)

@@ -79,3 +79,13 @@ def test_prepare_then_import_gives_the_same_generator(tool, tmp_path):
     c = rng.choice([-1.0, 0.0, 1.0], (2, 16)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded([x, c])), np.asarray(generator([x, c])), atol=1e-5)
     assert json.loads((tmp_path / "run" / "stats.jsonl").read_text())["step"] == 7
+
+
+def test_prepare_refuses_a_guide_ensemble_before_writing(tool, tmp_path):
+    config = tiny_config()
+    config["train"]["guide"] = ["checkpoints/synthetic32", "checkpoints/synthetic32"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    result = CliRunner().invoke(tool.main, ["prepare", "--config", str(tmp_path / "config.json"), "--dataset",
+                                            "synthetic", "--out", str(tmp_path / "prep")])
+    assert result.exit_code == 2 and "one guide" in result.output, result.output
+    assert not (tmp_path / "prep").exists()

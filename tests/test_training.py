@@ -215,6 +215,31 @@ def test_guide_classifier_joins_the_loss_but_not_the_checkpoint(tmp_path):
     assert weights_of(guided).keys() == weights_of(plain).keys()
 
 
+def test_a_guide_ensemble_judges_by_the_mean_of_its_logits(tmp_path):
+    import tensorflow as tf
+
+    from makeover.train import build_gan, load_guide
+
+    config = tiny_config()
+    names = config["data"]["attributes"]
+    folders = [str(_guide_classifier(tmp_path / f"guide{i}", list(reversed(names)) if i else names, 32))
+               for i in range(2)]
+    config["train"]["guide"] = [folders[0], "", folders[1]]   # an empty entry is no guide
+    guides = load_guide(config)
+    assert [columns for _, columns in guides] == [list(range(16)), list(reversed(range(16)))]
+    gan = build_gan(config, None)
+    gan.set_guides(guides)
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
+    each = [np.asarray(model(x, training=False))[:, columns] for model, columns in guides]
+    np.testing.assert_allclose(np.asarray(gan._guide(x)), (each[0] + each[1]) / 2, rtol=1e-5, atol=1e-6)
+    assert np.abs(each[0] - each[1]).max() > 1e-3   # the two disagree, so the mean is not either one
+    config["train"]["guide"] = ["", ""]
+    assert load_guide(config) is None
+    config["train"]["guide"] = [folders[0], str(_guide_classifier(tmp_path / "big", names, 64))]
+    with pytest.raises(ValueError, match="32 px"):
+        load_guide(config)
+
+
 def test_guide_view_blurs_a_dot_texture_away_and_keeps_a_shape():
     import tensorflow as tf
 

@@ -141,6 +141,11 @@ def prepare(config_path, dataset, guide, init, out):
     if dataset != "synthetic" and not Path(dataset).is_dir():
         raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     config["data"]["dataset"] = dataset
+    guide = guide or config["train"]["guide"]
+    if not isinstance(guide, str):
+        raise click.BadParameter(f"this tool trains with one guide, and train.guide is a list ({guide}): "
+                                 "pass one of them with --guide", param_hint="--guide")
+    guide = Path(guide)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     source = open_source(dataset, "train", config["data"]["synthetic_size"])
@@ -148,7 +153,6 @@ def prepare(config_path, dataset, guide, init, out):
     images, labels = labelled_faces(source, tuple(config["data"]["attributes"]), size)  # unreadable ones skipped
     save_jpegs(images, out / "faces.npz")
     np.save(out / "attrs.npy", labels.astype(np.float32))
-    guide = Path(guide or config["train"]["guide"])
     shutil.copy(guide / "classifier.keras", out / "guide.keras")
     shutil.copy(guide / "classifier.json", out / "guide.json")
     config["train"]["guide"] = str(guide)

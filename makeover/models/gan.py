@@ -104,8 +104,15 @@ class GANBase(keras.Model):
 
     def set_guide(self, classifier: keras.Model, columns: list[int]):
         """Use `classifier` (see `frozen`; its logits `columns` = the conditioned attributes) as the guide."""
-        logits, index = frozen(classifier), tf.constant(columns, tf.int32)
-        self._guide = lambda x: tf.gather(logits(x), index, axis=1)
+        self.set_guides([(classifier, columns)])
+
+    def set_guides(self, guides: list[tuple[keras.Model, list[int]]]):
+        """Guide with an ensemble of (classifier, columns): the mean of their logits. A texture one
+        classifier alone reads moves the mean by 1/len(guides) of its logit, so G must find what
+        they all read; averaging logits rather than losses is what made adversarial examples
+        transfer best across models (Dong et al. 2018, "Boosting adversarial attacks with momentum")."""
+        judges = [(frozen(model), tf.constant(columns, tf.int32)) for model, columns in guides]
+        self._guide = lambda x: tf.add_n([tf.gather(f(x), index, axis=1) for f, index in judges]) / len(judges)
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         super().compile(**kwargs)
