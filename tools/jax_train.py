@@ -142,6 +142,8 @@ def prepare(config_path, dataset, guide, init, out):
         raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     config["data"]["dataset"] = dataset
     guide = guide or config["train"]["guide"]
+    if isinstance(guide, list) and len(guide) == 1:
+        guide = guide[0]
     if not isinstance(guide, str):
         raise click.BadParameter(f"this tool trains with one guide, and train.guide is a list ({guide}): "
                                  "pass one of them with --guide", param_hint="--guide")
