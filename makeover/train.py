@@ -85,9 +85,12 @@ def adam_pair(t: dict, g_lr: float, d_lr: float):
 def load_guide(config: dict):
     """[(classifier, columns of the conditioned attributes), ...] for train.guide (a folder or .keras,
     or a list of them: an ensemble), each checked against the data; None when the config names none."""
-    paths = config["train"].get("guide")
-    paths = [p for p in ([paths] if isinstance(paths, str) else paths or []) if p]
-    return [_load_one_guide(p, config) for p in paths] or None
+    return [_load_one_guide(p, config) for p in guide_paths(config["train"].get("guide"))] or None
+
+
+def guide_paths(value) -> list[str]:
+    """train.guide as a list of paths: one path, a list of them, or "" / [] for none (empty entries skipped)."""
+    return [p for p in ([value] if isinstance(value, str) else value or []) if p]
 
 
 def _load_one_guide(path: str, config: dict):

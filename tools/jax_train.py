@@ -131,6 +131,7 @@ def prepare(config_path, dataset, guide, init, out):
     from makeover.classify import labelled_faces
     from makeover.config import load_config, merge
     from makeover.data.pipeline import open_source
+    from makeover.train import guide_paths
 
     if config_path.endswith(".json"):  # a run's resolved config, over today's defaults (newer keys)
         saved = json.loads(Path(config_path).read_text())
@@ -141,13 +142,11 @@ def prepare(config_path, dataset, guide, init, out):
     if dataset != "synthetic" and not Path(dataset).is_dir():
         raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     config["data"]["dataset"] = dataset
-    guide = guide or config["train"]["guide"]
-    if isinstance(guide, list) and len(guide) == 1:
-        guide = guide[0]
-    if not isinstance(guide, str):
-        raise click.BadParameter(f"this tool trains with one guide, and train.guide is a list ({guide}): "
-                                 "pass one of them with --guide", param_hint="--guide")
-    guide = Path(guide)
+    guides = [guide] if guide else guide_paths(config["train"]["guide"])
+    if len(guides) != 1:
+        raise click.BadParameter(f"this tool trains with one guide, and train.guide names {len(guides)} "
+                                 f"({guides}): pass one with --guide", param_hint="--guide")
+    guide = Path(guides[0])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     source = open_source(dataset, "train", config["data"]["synthetic_size"])
