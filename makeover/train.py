@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from makeover.config import save_json
+from makeover.config import ConfigError, save_json
 from makeover.data.pipeline import Selection, open_source, select_images, training_dataset
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,13 @@ def _load_one_guide(path: str, config: dict):
 
 
 # ---------------------------------------------------------------- run folder
+
+def check_paired(config: dict) -> None:
+    """loss.paired needs the renderer's exact counterfactuals: synthetic faces only."""
+    if config["loss"].get("paired", 0) > 0 and config["data"]["dataset"] != "synthetic":
+        raise ConfigError(f"loss.paired needs exact counterfactuals, which only --dataset synthetic has "
+                          f"(not {config['data']['dataset']}): set loss.paired = 0 for photos")
+
 
 def new_run_dir(out: str | Path, name: str) -> Path:
     out = Path(out)
@@ -325,6 +332,7 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
         from makeover.models.gan import flip_logits
 
         flip_logits(config["loss"].get("flip_weights"), config["data"]["attributes"])  # likewise
+        check_paired(config)
     run, config = prepare_run(config, out, name, resume)
     if resume:
         guide = load_guide(config)  # the saved config's
@@ -353,8 +361,12 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
         export_generator(gan, config, run)
         return run
 
+    from makeover.models.recipe import flip_log_weights
+
+    loss = config["loss"]
     dataset = training_dataset(source, selection, conditioned, data["image_size"], t["batch_size"],
-                               t["seed"], start_step=start)
+                               t["seed"], start_step=start, pairs=loss.get("paired", 0) > 0,
+                               flip_log_weights=flip_log_weights(loss.get("flip_weights"), list(conditioned)))
     sample_batch = sample_inputs(source, selection, conditioned, data["image_size"])
 
     def render():

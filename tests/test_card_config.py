@@ -38,6 +38,16 @@ def test_the_card_config_with_a_change_is_what_train_reads(tmp_path):
     assert load_config(out) == config  # the card's own values (guide 40) kept, the two changes made
 
 
+def test_a_key_added_since_the_card_can_be_set(tmp_path):
+    config = load_config()
+    del config["loss"]["paired"]    # a card written before loss.paired existed
+    out = tmp_path / "next.toml"
+    result = CliRunner().invoke(load_tool("card_config").main,
+                                [str(_card(tmp_path, config)), "--set", "loss.paired=50", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_config(out)["loss"]["paired"] == 50
+
+
 def test_an_unknown_key_is_a_one_line_error_and_writes_nothing(tmp_path):
     card = _card(tmp_path, load_config())
     out = tmp_path / "next.toml"

@@ -89,3 +89,13 @@ def test_prepare_refuses_a_guide_ensemble_before_writing(tool, tmp_path):
                                             "synthetic", "--out", str(tmp_path / "prep")])
     assert result.exit_code == 2 and "one guide" in result.output, result.output
     assert not (tmp_path / "prep").exists()
+
+
+def test_prepare_refuses_paired_supervision_before_writing(tool, tmp_path):
+    config = tiny_config()
+    config["loss"]["paired"] = 10.0
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    result = CliRunner().invoke(tool.main, ["prepare", "--config", str(tmp_path / "config.json"), "--dataset",
+                                            "synthetic", "--out", str(tmp_path / "prep")])
+    assert result.exit_code == 2 and "loss.paired = 0" in result.output, result.output
+    assert not (tmp_path / "prep").exists()

@@ -3,6 +3,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -390,6 +391,74 @@ def test_flip_weights_draw_the_named_attributes_more_often_and_are_checked(tmp_p
     assert load_config(overrides={"loss": {"flip_weights": {"Male": 3.0}}})["loss"]["flip_weights"] == {"Male": 3.0}
     with pytest.raises(ConfigError, match="flip_weight"):
         load_config(overrides={"loss": {"flip_weight": {"Male": 3.0}}})
+
+
+def test_counterfactual_stream_pairs_each_face_with_its_exact_edit():
+    """pipeline.counterfactual_stream: the request is evaluate's (one flip, conflict rules, rest keep),
+    the truth is the renderer's answer to it, one mirror serves both, and flip weights are followed."""
+    from makeover.attributes import flip_targets
+    from makeover.data.pipeline import counterfactual_stream, open_source
+    from makeover.models.recipe import flip_log_weights
+
+    names = tuple(tiny_config()["data"]["attributes"])
+    source = open_source("synthetic", "train", 64)
+    indices = np.arange(64, dtype=np.int32)
+    seen = list(counterfactual_stream(source, indices, names, 32, seed=5, start=0).take(64))
+    faces = {int(i): to_float(source.faces.image(i, 32)) for i in indices}
+    mirrored = 0
+    for x, c, truth in seen:
+        c, x = c.numpy(), x.numpy()
+        i = next(i for i, face in faces.items() if np.array_equal(face, x) or np.array_equal(face[:, ::-1], x))
+        labels = source.values[i][[list(source.attributes).index(a) for a in names]].astype(np.float32)
+        assert any(np.array_equal(c, flip_targets(labels[None], k, names)[0]) for k in range(len(names)))
+        answer = to_float(source.faces.image(i, 32, {a: int(v) for a, v in zip(names, c) if v != 0}))
+        flipped = not np.array_equal(faces[i], x)
+        mirrored += flipped
+        assert np.allclose(truth.numpy(), answer[:, ::-1] if flipped else answer)
+    assert 10 < mirrored < 54
+    male = names.index("Male")
+    weighted = counterfactual_stream(source, indices, names, 32, 5, 0, flip_log_weights({"Male": 30.0}, list(names)))
+    share = np.mean([c.numpy()[male] != 0 for _, c, _ in weighted.take(64)])
+    assert share > 0.4, share   # ~30/45 of requests, against ~1/16 uniformly
+    with pytest.raises(ValueError, match="synthetic"):
+        counterfactual_stream(SimpleNamespace(describe=lambda: "CelebA at x"), indices, names, 32, 5, 0)
+
+
+def test_paired_supervision_pulls_g_to_the_exact_edit_and_is_synthetic_only(tmp_path):
+    """loss.paired: the logged term is L1(G(x, c), the renderer's answer), steps on one batch drive it
+    down (without it, G stays where it is), a run logs it, and photos refuse it."""
+    import tensorflow as tf
+
+    from makeover.config import ConfigError
+    from makeover.data.pipeline import open_source, select_images, training_dataset
+    from makeover.train import build_gan
+
+    config = tiny_config(steps=2)
+    names = tuple(config["data"]["attributes"])
+    source = open_source("synthetic", "train", 64)
+    batch = next(iter(training_dataset(source, select_images(source, names, None, None), names, 32, 8, 0,
+                                       pairs=True)))
+    # An identity-initialised G's first Adam steps move every weight by ~lr and knock it off the
+    # identity (L1 0.086 -> 0.13 here) whatever the loss; from there the paired term pulls it down.
+    config["train"]["g_lr"] = 1e-3
+    descent = {}
+    for weight in (0.0, 100.0):
+        config["loss"].update(paired=weight, adversarial=0.0, g_classification=0.0)
+        gan = build_gan(config, None)
+        before = float(tf.reduce_mean(tf.abs(gan.generator([batch["pair_image"], batch["pair_attrs"]])
+                                             - batch["pair_truth"])))
+        step = tf.function(gan.train_step)
+        descent[weight] = (before, [float(step(batch)["paired"]) for _ in range(60)])
+    before, logged = descent[100.0]
+    assert abs(logged[0] - before) < 1e-5 and min(logged[-10:]) < 0.85 * max(logged[5:15]), descent
+    assert max(abs(v - before) for v in descent[0.0][1]) < 1e-5   # logged, but at weight 0 G does not move
+
+    run = train(config, tmp_path / "run", "p")
+    assert all(json.loads(line)["paired"] > 0 for line in (run / "stats.jsonl").read_text().splitlines())
+    config["data"]["dataset"] = str(tmp_path / "celeba")
+    with pytest.raises(ConfigError, match="synthetic"):
+        train(config, tmp_path / "photos", "p", fallback_to_synthetic=False)
+    assert not (tmp_path / "photos").exists()
 
 
 def test_moving_average_generator_is_exported_and_kept_in_the_checkpoint(tmp_path):

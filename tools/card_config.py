@@ -47,8 +47,9 @@ def main(model, sets, out):
     """MODEL: a shipped model folder (checkpoints/celeba64) or its MODEL_CARD.md."""
     path = Path(model) / "MODEL_CARD.md" if Path(model).is_dir() else Path(model)
     try:
-        config = merge(card_config(path.read_text(encoding="utf-8")), parse_sets(sets))
-        merge(load_config(), config)  # as train will read it: an older card's unknown keys fail here
+        # over today's defaults, as train will read it: keys added since the card can be set, and an
+        # older card's keys that are gone fail here
+        config = merge(merge(load_config(), card_config(path.read_text(encoding="utf-8"))), parse_sets(sets))
         text = f"# {path}'s resolved config" + "".join(f", {s}" for s in sets) + "\n" + to_toml(config)
     except ConfigError as e:
         raise click.ClickException(f"{path}: {e}") from None

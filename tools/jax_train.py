@@ -142,6 +142,9 @@ def prepare(config_path, dataset, guide, init, out):
     if dataset != "synthetic" and not Path(dataset).is_dir():
         raise click.BadParameter(f"no folder {dataset}: give a CelebA folder or 'synthetic'", param_hint="--dataset")
     config["data"]["dataset"] = dataset
+    if config["loss"].get("paired", 0) > 0:
+        raise click.BadParameter("this tool has no counterfactual stream: set loss.paired = 0, or train with "
+                                 "dm_main.py --run train", param_hint="--config")
     guides = [guide] if guide else guide_paths(config["train"]["guide"])
     if len(guides) != 1:
         raise click.BadParameter(f"this tool trains with one guide, and train.guide names {len(guides)} "

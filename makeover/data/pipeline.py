@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from makeover.attributes import (CELEBA_ATTRIBUTES, AttributeError_, explain_empty_selection,
+from makeover.attributes import (CELEBA_ATTRIBUTES, AttributeError_, explain_empty_selection, flip_targets,
                                  parse_expression, select, terms_to_vector)
 from makeover.data import celeba
 from makeover.data.synthetic import SyntheticFaces
@@ -185,15 +185,65 @@ def image_stream(source, indices: np.ndarray, conditioned: tuple[str, ...], imag
     return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def counterfactual_stream(source, indices: np.ndarray, conditioned: tuple[str, ...], image_size: int,
+                          seed: int, start: int, flip_log_weights: np.ndarray | None = None):
+    """tf.data stream of (face, request, truth) from synthetic `source`: a face in [-1, 1], one of its
+    attributes flipped as `evaluate` asks for counterfactuals (attributes.flip_targets: the rest 0 =
+    keep, conflict rules applied), and the same identity drawn with that request (exact). The one
+    flipped attribute is drawn in proportion to exp(flip_log_weights), uniformly when None; both
+    images share one random mirror. Keyed on position, as image_stream is."""
+    import tensorflow as tf
+
+    faces = getattr(source, "faces", None)
+    if faces is None:
+        raise ValueError(f"exact counterfactuals exist only for the synthetic faces, not for {source.describe()}")
+    columns = [list(source.attributes).index(a) for a in conditioned]
+    attrs = source.values[indices][:, columns].astype(np.float32)
+    p = None if flip_log_weights is None else np.exp(flip_log_weights) / np.exp(flip_log_weights).sum()
+
+    def generate():
+        for k, position in stream_positions(len(indices), seed, start):
+            which = np.random.default_rng([seed, position]).choice(len(conditioned), p=p)
+            c = flip_targets(attrs[k][None], int(which), conditioned)[0]
+            yield int(indices[k]), c, position
+
+    def render(index, c):
+        overrides = {a: int(v) for a, v in zip(conditioned, c) if v != 0}
+        return faces.image(int(index), image_size), faces.image(int(index), image_size, overrides)
+
+    def finish(index, c, position):
+        x, truth = tf.numpy_function(render, [index, c], [tf.uint8, tf.uint8], stateful=False)
+        pair = tf.cast(tf.stack([x, truth]), tf.float32) / 127.5 - 1.0
+        pair.set_shape((2, image_size, image_size, 3))
+        u = tf.random.stateless_uniform((), seed=tf.stack([tf.cast(seed, tf.int64), position]))
+        pair = tf.cond(u < 0.5, lambda: tf.reverse(pair, axis=[2]), lambda: pair)
+        return pair[0], c, pair[1]
+
+    signature = (tf.TensorSpec((), tf.int64), tf.TensorSpec((len(conditioned),), tf.float32),
+                 tf.TensorSpec((), tf.int64))
+    ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
 def training_dataset(source, selection: Selection, conditioned: tuple[str, ...], image_size: int,
-                     batch_size: int, seed: int, start_step: int = 0):
-    """Batches of {src_image, src_attrs, real_image, real_attrs} from step `start_step` on."""
+                     batch_size: int, seed: int, start_step: int = 0, pairs: bool = False,
+                     flip_log_weights: np.ndarray | None = None):
+    """Batches of {src_image, src_attrs, real_image, real_attrs} from step `start_step` on; with
+    `pairs` (synthetic data only) also {pair_image, pair_attrs, pair_truth} (counterfactual_stream)."""
     import tensorflow as tf
 
     start = start_step * batch_size
     src = image_stream(source, selection.src_indices, conditioned, image_size, seed * 2 + 1, start)
     real = image_stream(source, selection.real_indices, conditioned, image_size, seed * 2 + 2, start)
-    ds = tf.data.Dataset.zip(src.batch(batch_size, drop_remainder=True),
-                             real.batch(batch_size, drop_remainder=True))
-    ds = ds.map(lambda s, r: {"src_image": s[0], "src_attrs": s[1], "real_image": r[0], "real_attrs": r[1]})
-    return ds.prefetch(tf.data.AUTOTUNE)
+    streams = [src.batch(batch_size, drop_remainder=True), real.batch(batch_size, drop_remainder=True)]
+    if pairs:
+        streams.append(counterfactual_stream(source, selection.src_indices, conditioned, image_size, seed * 2 + 3,
+                                             start, flip_log_weights).batch(batch_size, drop_remainder=True))
+
+    def named(s, r, *pair):
+        batch = {"src_image": s[0], "src_attrs": s[1], "real_image": r[0], "real_attrs": r[1]}
+        if pair:
+            batch.update(zip(("pair_image", "pair_attrs", "pair_truth"), pair[0]))
+        return batch
+
+    return tf.data.Dataset.zip(*streams).map(named).prefetch(tf.data.AUTOTUNE)

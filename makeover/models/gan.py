@@ -27,6 +27,10 @@ source->target mode, any image in multi-attribute mode).
   barely told G what an edited face should look like; the guide does from the
   first step. The evaluation classifier is a different model (another seed
   and width) that never shaped G.
+- Synthetic data only, when `paired` > 0: a third stream of faces with one
+  attribute flipped and the renderer's exact answer (pipeline.counterfactual_stream),
+  and L1 from G's edit to it. No photo set has such pairs; it measures what G
+  can learn when told the answer.
 
 Randomness inside the step is stateless and keyed on (seed, step), so a
 resumed run draws exactly what the uninterrupted run would have.
@@ -47,8 +51,8 @@ from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_lo
 __all__ = ["GANBase", "LOG_KEYS", "LossSpec", "MakeoverGAN", "flip_logits", "frozen", "guide_view"]
 
 
-LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "d_adv",
-            "d_cls", "r1", "drift", "anneal", "w_pixel", "w_adv")
+LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "paired",
+            "d_adv", "d_cls", "r1", "drift", "anneal", "w_pixel", "w_adv")
 
 
 def flip_logits(weights: dict, attributes: list[str] | None):
@@ -248,15 +252,18 @@ class MakeoverGAN(GANBase):
         n = tf.shape(src_x)[0]
 
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            if spec.self_recon > 0:  # one batched G call: G has no batch statistics
-                both = self.generator([tf.concat([src_x, src_x], 0), tf.concat([c, self.self_targets(src_y)], 0)],
-                                      training=True)
-                fake = both[:n]
-                # L_rec = E |G(x, c_s) - x|_1   (AttGAN's self-reconstruction, He et al. 2019)
-                self_recon = losses.pixel_l1(both[n:], src_x)
-            else:
-                fake = self.generator([src_x, c], training=True)
-                self_recon = tf.constant(0.0)
+            asks = [(src_x, c)]  # one batched G call for every request: G has no batch statistics
+            if spec.self_recon > 0:
+                asks.append((src_x, self.self_targets(src_y)))
+            if "pair_image" in data:
+                asks.append((data["pair_image"], data["pair_attrs"]))
+            outs = tf.split(self.generator([tf.concat([x for x, _ in asks], 0), tf.concat([y for _, y in asks], 0)],
+                                           training=True), len(asks))
+            fake = outs[0]
+            # L_rec = E |G(x, c_s) - x|_1   (AttGAN's self-reconstruction, He et al. 2019)
+            self_recon = losses.pixel_l1(outs[1], src_x) if spec.self_recon > 0 else tf.constant(0.0)
+            # L_pair = E |G(x, c) - x_c|_1, x_c the renderer's exact counterfactual (synthetic data only)
+            paired = losses.pixel_l1(outs[-1], data["pair_truth"]) if "pair_image" in data else tf.constant(0.0)
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
                 logits, cls = self.discriminator(
@@ -291,8 +298,10 @@ class MakeoverGAN(GANBase):
             else:
                 cycle = tf.constant(0.0)
             g_loss = generator_loss({"pixel": pixel, "phase": phase, "g_adv": g_adv, "cycle": cycle,
-                                     "self_recon": self_recon, "g_cls": g_cls, "g_guide": g_guide}, spec, a, w_pixel, w_adv)
+                                     "self_recon": self_recon, "paired": paired, "g_cls": g_cls, "g_guide": g_guide},
+                                    spec, a, w_pixel, w_adv)
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
-                  "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "d_adv": d_adv, "d_cls": d_cls,
+                  "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "paired": paired, "d_adv": d_adv,
+                  "d_cls": d_cls,
                   "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)

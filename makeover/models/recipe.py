@@ -39,6 +39,7 @@ class LossSpec:
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
+    paired: float = 0.0         # synthetic data only: weight of L1(G(x, c), the renderer's exact answer)
 
 
 def flip_log_weights(weights: dict, attributes: list[str] | None) -> np.ndarray | None:
@@ -74,9 +75,11 @@ def annealed_weights(step, spec: LossSpec):
 
 
 def generator_loss(t: dict, spec: LossSpec, a, w_pixel, w_adv):
-    # L_G = w_pix L_pix + l_phase L_phase + w_adv L_adv + l_cyc L_cyc + l_rec L_rec + a (l_cls L_cls + l_guide L_guide)
+    # L_G = w_pix L_pix + l_phase L_phase + w_adv L_adv + l_cyc L_cyc + l_rec L_rec + l_pair L_pair
+    #       + a (l_cls L_cls + l_guide L_guide)
     return (w_pixel * t["pixel"] + spec.phase * t["phase"] + w_adv * t["g_adv"] + spec.cycle * t["cycle"]
-            + spec.self_recon * t["self_recon"] + a * (spec.g_classification * t["g_cls"] + spec.guide * t["g_guide"]))
+            + spec.self_recon * t["self_recon"] + spec.paired * t.get("paired", 0.0)
+            + a * (spec.g_classification * t["g_cls"] + spec.guide * t["g_guide"]))
 
 
 def discriminator_loss(t: dict, spec: LossSpec):
