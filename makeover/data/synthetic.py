@@ -13,7 +13,7 @@ sits where an aligned CelebA crop puts a real one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -138,7 +138,37 @@ def _line(img, p, q, color, width):
 
 def render_face(identity_seed: int, attributes: dict[str, int], size: int = 64) -> np.ndarray:
     """Draw one face as a uint8 RGB array of shape (size, size, 3)."""
-    ident = _identity(identity_seed)
+    return draw_face(_identity(identity_seed), attributes, size)
+
+
+def hidden_fields(attributes: dict[str, int]) -> tuple[str, ...]:
+    """The identity's parameters that a face with these attributes does not show, and that an edit
+    may have to draw: glasses and a hat not worn, the natural hair colour under a named colour, the
+    hair's shape on a bald head, a man's hair length, the parting under a fringe or a man's hat."""
+    on = {name: attributes.get(name, -1) > 0 for name in DRAWN_ATTRIBUTES}
+    hidden = []
+    if not on["Eyeglasses"]:
+        hidden += ["glasses_bgr", "glasses_round"]
+    if not on["Wearing_Hat"]:
+        hidden += ["hat_bgr"]
+    if any(on[h] for h in HAIR_COLOURS_BGR):  # (a bald head's brows still show it)
+        hidden += ["natural_hair"]
+    if on["Bald"]:
+        hidden += ["hair_volume", "hair_long", "hair_wave"]
+    elif on["Male"]:  # (the hair's volume shows under a hat's brim; its parting does not)
+        hidden += ["hair_long"] + (["hair_wave"] if on["Bangs"] or on["Wearing_Hat"] else [])
+    return tuple(hidden)
+
+
+def redraw_hidden(identity_seed: int, attributes: dict[str, int], draw_seed: int) -> Identity:
+    """Identity `identity_seed` with the parameters its face (with `attributes`) hides taken from
+    another identity: a face an edit could draw from what it sees, as right as the true one."""
+    ident, other = _identity(identity_seed), _identity(draw_seed)
+    return replace(ident, **{name: getattr(other, name) for name in hidden_fields(attributes)})
+
+
+def draw_face(ident: Identity, attributes: dict[str, int], size: int = 64) -> np.ndarray:
+    """render_face for a given Identity."""
     a = {name: attributes.get(name, -1) for name in DRAWN_ATTRIBUTES}
     on = {name: a[name] > 0 for name in a}
     img = _background(ident)
@@ -363,3 +393,10 @@ class SyntheticFaces:
         attrs = self.attributes_of(i)
         attrs.update(overrides or {})
         return render_face(self._seed(i), attrs, image_size)
+
+    def plausible_image(self, i: int, image_size: int, overrides: dict[str, int], draw: int) -> np.ndarray:
+        """Face i with `overrides`, what face i hides (hidden_fields) drawn from another identity (one
+        per `draw`): an edit exactly as right as the true counterfactual given what it can see."""
+        seen = self.attributes_of(i)
+        other = 2**40 + self._seed(i) * 64 + draw  # the seed of no face of any set
+        return draw_face(redraw_hidden(self._seed(i), seen, other), {**seen, **overrides}, image_size)
