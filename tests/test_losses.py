@@ -16,6 +16,12 @@ def test_pixel_and_cycle_l1():
     assert float(losses.cycle_l1(t([1.0, 0.0, 0.0, 0.0]), t([0.0] * 4))) == pytest.approx(0.25)
 
 
+def test_counterfactual_error_squared_or_absolute():
+    out, truth = t([[0.5, -0.1, 0.0, 0.0]]), t([[0.0, 0.0, 0.0, 0.0]])
+    assert float(losses.counterfactual_error(out, truth)) == pytest.approx((0.25 + 0.01) / 4)
+    assert float(losses.counterfactual_error(out, truth, "l1")) == pytest.approx(0.6 / 4)
+
+
 def test_d_hinge_plain_and_matching_aware():
     real, fake, wrong = t([2.0, 0.5]), t([-2.0, 0.0]), t([0.5, -1.0])
     # real: mean(relu(1-2), relu(1-0.5)) = 0.25; fake: mean(relu(1-2), relu(1+0)) = 0.5

@@ -425,7 +425,7 @@ def test_counterfactual_stream_pairs_each_face_with_its_exact_edit():
 
 
 def test_paired_supervision_pulls_g_to_the_exact_edit_and_is_synthetic_only(tmp_path):
-    """loss.paired: the logged term is L1(G(x, c), the renderer's answer), steps on one batch drive it
+    """loss.paired: the logged term is the squared error of G(x, c) to the renderer's answer, steps on one batch drive it
     down (without it, G stays where it is), a run logs it, and photos refuse it."""
     import tensorflow as tf
 
@@ -439,20 +439,24 @@ def test_paired_supervision_pulls_g_to_the_exact_edit_and_is_synthetic_only(tmp_
     batch = next(iter(training_dataset(source, select_images(source, names, None, None), names, 32, 8, 0,
                                        pairs=True)))
     # An identity-initialised G's first Adam steps move every weight by ~lr and knock it off the
-    # identity (L1 0.086 -> 0.13 here) whatever the loss; from there the paired term pulls it down.
+    # identity whatever the loss (L1 0.086 -> 0.13 here); from there the paired term pulls it down.
     config["train"]["g_lr"] = 1e-3
     descent = {}
     for weight in (0.0, 100.0):
         config["loss"].update(paired=weight, adversarial=0.0, g_classification=0.0)
         gan = build_gan(config, None)
-        before = float(tf.reduce_mean(tf.abs(gan.generator([batch["pair_image"], batch["pair_attrs"]])
-                                             - batch["pair_truth"])))
+        before = float(tf.reduce_mean(tf.square(gan.generator([batch["pair_image"], batch["pair_attrs"]])
+                                                - batch["pair_truth"])))   # paired_norm "l2", the default
         step = tf.function(gan.train_step)
         descent[weight] = (before, [float(step(batch)["paired"]) for _ in range(60)])
     before, logged = descent[100.0]
     assert abs(logged[0] - before) < 1e-5 and min(logged[-10:]) < 0.85 * max(logged[5:15]), descent
     assert max(abs(v - before) for v in descent[0.0][1]) < 1e-5   # logged, but at weight 0 G does not move
 
+    config["loss"]["paired_norm"] = "l3"
+    with pytest.raises(ValueError, match="paired_norm"):
+        build_gan(config, None)
+    config["loss"]["paired_norm"] = "l1"
     run = train(config, tmp_path / "run", "p")
     assert all(json.loads(line)["paired"] > 0 for line in (run / "stats.jsonl").read_text().splitlines())
     config["data"]["dataset"] = str(tmp_path / "celeba")

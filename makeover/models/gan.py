@@ -29,8 +29,8 @@ source->target mode, any image in multi-attribute mode).
   and width) that never shaped G.
 - Synthetic data only, when `paired` > 0: a third stream of faces with one
   attribute flipped and the renderer's exact answer (pipeline.counterfactual_stream),
-  and L1 from G's edit to it. No photo set has such pairs; it measures what G
-  can learn when told the answer.
+  and the error of G's edit to it (`paired_norm`). No photo set has such
+  pairs; it measures what G can learn when told the answer.
 
 Randomness inside the step is stateless and keyed on (seed, step), so a
 resumed run draws exactly what the uninterrupted run would have.
@@ -205,6 +205,8 @@ class MakeoverGAN(GANBase):
         if not 0 < self.loss_spec.guide_min_scale <= 1:
             raise ValueError(f"loss.guide_min_scale must be in (0, 1] (1 = no rescale), "
                              f"not {self.loss_spec.guide_min_scale}")
+        if self.loss_spec.paired_norm not in ("l1", "l2"):
+            raise ValueError(f"loss.paired_norm must be 'l2' or 'l1', not {self.loss_spec.paired_norm!r}")
         window, size = self.loss_spec.phase_window, generator.input_shape[0][1]
         if window < 0 or window % 4 or (window and size % window):
             raise ValueError(f"loss.phase_window must be 0 (whole image) or a multiple of 4 that divides the "
@@ -262,8 +264,9 @@ class MakeoverGAN(GANBase):
             fake = outs[0]
             # L_rec = E |G(x, c_s) - x|_1   (AttGAN's self-reconstruction, He et al. 2019)
             self_recon = losses.pixel_l1(outs[1], src_x) if spec.self_recon > 0 else tf.constant(0.0)
-            # L_pair = E |G(x, c) - x_c|_1, x_c the renderer's exact counterfactual (synthetic data only)
-            paired = losses.pixel_l1(outs[-1], data["pair_truth"]) if "pair_image" in data else tf.constant(0.0)
+            # L_pair: G(x, c) against x_c, the renderer's exact counterfactual (synthetic data only)
+            paired = (losses.counterfactual_error(outs[-1], data["pair_truth"], spec.paired_norm)
+                      if "pair_image" in data else tf.constant(0.0))
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
                 logits, cls = self.discriminator(

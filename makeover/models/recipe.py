@@ -39,7 +39,8 @@ class LossSpec:
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
-    paired: float = 0.0         # synthetic data only: weight of L1(G(x, c), the renderer's exact answer)
+    paired: float = 0.0         # synthetic data only: weight of the error of G(x, c) to the renderer's exact answer
+    paired_norm: str = "l2"     # ... that error's norm: "l2" (squared) or "l1" (losses.counterfactual_error)
 
 
 def flip_log_weights(weights: dict, attributes: list[str] | None) -> np.ndarray | None:
