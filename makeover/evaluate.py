@@ -238,7 +238,7 @@ def counterfactual_metrics(edit, faces, indices, size: int, conditioned: tuple[s
 
 def counterfactual_ceiling(faces, indices, size: int, conditioned: tuple[str, ...], draws: int = 2) -> dict:
     """What a perfect model scores on counterfactual_metrics: the true answer, but with what the input
-    face does not show (the colour and shape of glasses not worn, a hat's colour, hair under a hat;
+    face does not show (the colour and shape of glasses not worn, a hat's colour, a man's hair length;
     synthetic.hidden_fields) drawn from other identities, averaged over `draws`. Nothing can know
     those from the face, so the truth is one of many equally right answers."""
     per = {}
@@ -464,7 +464,7 @@ def markdown(report: dict) -> str:
         if "perfect_model" in cf:
             capped = {a: v["psnr"] for a, v in cf["perfect_model"]["per_attribute"].items() if v["psnr"] < 40}
             lines += ["", "*perfect_model*: the true answer with what the input face does not show (glasses or a "
-                      "hat not worn, hair under a hat) drawn from other identities: as right as the truth, what a perfect "
+                      "hat not worn, a man's hair length) drawn from other identities: as right as the truth, what a perfect "
                       "model that draws one answer scores (a blur of all the answers scores a little higher in PSNR "
                       "and draws no face). Under 40 dB for "
                       + (", ".join(f"{a} ({v:.1f} dB)" for a, v in capped.items()) or "no attribute") + "."]

@@ -363,10 +363,11 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
 
     from makeover.models.recipe import flip_log_weights
 
-    loss = config["loss"]
+    pairs = config["loss"].get("paired", 0) > 0  # the pair stream draws its flips as the step does
     dataset = training_dataset(source, selection, conditioned, data["image_size"], t["batch_size"],
-                               t["seed"], start_step=start, pairs=loss.get("paired", 0) > 0,
-                               flip_log_weights=flip_log_weights(loss.get("flip_weights"), list(conditioned)))
+                               t["seed"], start_step=start, pairs=pairs,
+                               flip_log_weights=flip_log_weights(config["loss"].get("flip_weights"), list(conditioned))
+                               if pairs else None)
     sample_batch = sample_inputs(source, selection, conditioned, data["image_size"])
 
     def render():

@@ -199,7 +199,8 @@ def counterfactual_stream(source, indices: np.ndarray, conditioned: tuple[str, .
         raise ValueError(f"exact counterfactuals exist only for the synthetic faces, not for {source.describe()}")
     columns = [list(source.attributes).index(a) for a in conditioned]
     attrs = source.values[indices][:, columns].astype(np.float32)
-    p = None if flip_log_weights is None else np.exp(flip_log_weights) / np.exp(flip_log_weights).sum()
+    weights = None if flip_log_weights is None else np.exp(flip_log_weights)
+    p = None if weights is None else weights / weights.sum()
 
     def generate():
         for k, position in stream_positions(len(indices), seed, start):

@@ -305,6 +305,5 @@ class MakeoverGAN(GANBase):
                                     spec, a, w_pixel, w_adv)
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls,
                   "g_guide": g_guide, "cycle": cycle, "self_recon": self_recon, "paired": paired, "d_adv": d_adv,
-                  "d_cls": d_cls,
-                  "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
+                  "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel, "w_adv": w_adv}
         return self.apply(g_tape, d_tape, g_loss, d_loss, values)
