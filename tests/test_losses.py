@@ -11,15 +11,30 @@ def t(x):
     return tf.constant(np.asarray(x, np.float32))
 
 
-def test_pixel_and_cycle_l1():
+def test_pixel_l1():
     assert float(losses.pixel_l1(t([[0.5, -0.5]]), t([[0.0, 0.0]]))) == pytest.approx(0.5)
-    assert float(losses.cycle_l1(t([1.0, 0.0, 0.0, 0.0]), t([0.0] * 4))) == pytest.approx(0.25)
 
 
-def test_counterfactual_error_squared_or_absolute():
-    out, truth = t([[0.5, -0.1, 0.0, 0.0]]), t([[0.0, 0.0, 0.0, 0.0]])
-    assert float(losses.counterfactual_error(out, truth)) == pytest.approx((0.25 + 0.01) / 4)
-    assert float(losses.counterfactual_error(out, truth, "l1")) == pytest.approx(0.6 / 4)
+def test_image_error_norms():
+    out, target = t([[0.5, -0.1, 0.0, 0.0]]), t([[0.0, 0.0, 0.0, 0.0]])
+    assert float(losses.image_error(out, target)) == pytest.approx(0.6 / 4)
+    assert float(losses.image_error(out, target, "l2")) == pytest.approx((0.25 + 0.01) / 4)
+    charbonnier = (math.sqrt(0.25 + 0.01) - 0.1 + math.sqrt(0.02) - 0.1) / 4
+    assert float(losses.image_error(out, target, "charbonnier", 0.1)) == pytest.approx(charbonnier)
+    with pytest.raises(ValueError, match="charbonnier"):
+        losses.image_error(out, target, "l3")
+
+
+def test_charbonnier_asks_little_of_small_changes_and_l1s_slope_of_large_ones():
+    """Why recon_norm exists: L1 charges a pixel's first small change as much as a large one."""
+    def slope(norm, e):
+        x = tf.Variable([[e]])
+        with tf.GradientTape() as tape:
+            loss = losses.image_error(x, t([[0.0]]), norm, 0.1)
+        return float(tape.gradient(loss, x)[0, 0])
+    assert slope("l1", 0.01) == pytest.approx(1.0) and slope("l1", 1.0) == pytest.approx(1.0)
+    assert slope("charbonnier", 0.01) < 0.11 and slope("charbonnier", 1.0) > 0.99
+    assert slope("l2", 0.01) == pytest.approx(0.02)
 
 
 def test_d_hinge_plain_and_matching_aware():

@@ -529,3 +529,42 @@ def test_phase_window_changes_the_logged_penalty_and_is_checked(tmp_path):
     config["loss"]["phase_window"] = 12        # not a divisor of 32
     with pytest.raises(ValueError, match="phase_window"):
         train(config, tmp_path / "bad", "g")
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2", "charbonnier"])
+def test_recon_norm_sets_the_pixel_cycle_and_self_reconstruction_terms(norm):
+    """loss.recon_norm: each logged pixel term is losses.image_error of G's own outputs under that norm."""
+    import tensorflow as tf
+
+    from makeover import losses
+    from makeover.data.pipeline import open_source, select_images, training_dataset
+    from makeover.train import build_gan
+
+    config = tiny_config()
+    config["loss"].update(recon_norm=norm, recon_eps=0.05, self_recon=1.0)
+    names = tuple(config["data"]["attributes"])
+    source = open_source("synthetic", "train", 32)
+    batch = next(iter(training_dataset(source, select_images(source, names, None, None), names, 32, 4, 0)))
+    gan = build_gan(config, None)
+    rng = np.random.default_rng(0)   # off the identity, so that every term is > 0
+    gan.generator.set_weights([w + 0.05 * rng.standard_normal(w.shape) for w in gan.generator.get_weights()])
+    x, y = batch["src_image"], batch["src_attrs"]
+    c = gan.sample_targets(y, batch["real_attrs"])
+    fake = gan.generator([x, c], training=True)
+    c_back = tf.where(tf.not_equal(c, 0.0), y, tf.zeros_like(y))
+    expected = {"pixel": losses.image_error(fake, x, norm, 0.05),
+                "cycle": losses.image_error(gan.generator([fake, c_back], training=True), x, norm, 0.05),
+                "self_recon": losses.image_error(gan.generator([x, gan.self_targets(y)], training=True), x, norm, 0.05)}
+    logged = gan.train_step(batch)
+    for key, value in expected.items():
+        assert float(logged[key]) == pytest.approx(float(value), rel=1e-4) and float(value) > 0, key
+
+
+def test_recon_norm_is_checked():
+    from makeover.train import build_gan
+
+    for key, value in (("recon_norm", "l3"), ("recon_eps", 0.0), ("paired_norm", "huber")):
+        config = tiny_config()
+        config["loss"][key] = value
+        with pytest.raises(ValueError, match=key):
+            build_gan(config, None)

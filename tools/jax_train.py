@@ -187,7 +187,7 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
 
     from makeover import losses
     from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_targets,
-                                        generator_loss)
+                                        generator_loss, reconstruction_error)
 
     spec, t = LossSpec(**config["loss"]), config["train"]
     attrs = list(config["data"]["attributes"])
@@ -238,14 +238,14 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
         def g_loss_fn(gp):
             both = G(gp, jnp.concatenate([src_x, src_x]), jnp.concatenate([c, self_targets(keys[3], src_y)]))
             fake = both[:n]
-            self_recon = losses.pixel_l1(both[n:], src_x)
+            self_recon = reconstruction_error(both[n:], src_x, spec)
             logits, cls = D(dp, jnp.concatenate([src_x, fake]), jnp.concatenate([real_y, c_eff]))
             g_adv = losses.g_hinge(logits[n:])
             g_cls = losses.edit_loss(cls[n:], cls[:n], c, src_y)
             judged = judge(guide_state, jnp.concatenate([fake, src_x]))
             g_guide = losses.edit_loss(judged[:n], judged[n:], c, src_y)
-            cycle = losses.cycle_l1(G(gp, fake, c_back), src_x)
-            pixel = losses.pixel_l1(fake, src_x)
+            cycle = reconstruction_error(G(gp, fake, c_back), src_x, spec)
+            pixel = reconstruction_error(fake, src_x, spec)
             phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
             terms = {"pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls, "g_guide": g_guide,
                      "cycle": cycle, "self_recon": self_recon}

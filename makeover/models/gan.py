@@ -46,7 +46,7 @@ import tensorflow as tf
 
 from makeover import losses
 from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_log_weights,
-                                    flip_targets, generator_loss)
+                                    flip_targets, generator_loss, reconstruction_error)
 
 __all__ = ["GANBase", "LOG_KEYS", "LossSpec", "MakeoverGAN", "flip_logits", "frozen", "guide_view"]
 
@@ -205,8 +205,6 @@ class MakeoverGAN(GANBase):
         if not 0 < self.loss_spec.guide_min_scale <= 1:
             raise ValueError(f"loss.guide_min_scale must be in (0, 1] (1 = no rescale), "
                              f"not {self.loss_spec.guide_min_scale}")
-        if self.loss_spec.paired_norm not in ("l1", "l2"):
-            raise ValueError(f"loss.paired_norm must be 'l2' or 'l1', not {self.loss_spec.paired_norm!r}")
         window, size = self.loss_spec.phase_window, generator.input_shape[0][1]
         if window < 0 or window % 4 or (window and size % window):
             raise ValueError(f"loss.phase_window must be 0 (whole image) or a multiple of 4 that divides the "
@@ -262,10 +260,10 @@ class MakeoverGAN(GANBase):
             outs = tf.split(self.generator([tf.concat([x for x, _ in asks], 0), tf.concat([y for _, y in asks], 0)],
                                            training=True), len(asks))
             fake = outs[0]
-            # L_rec = E |G(x, c_s) - x|_1   (AttGAN's self-reconstruction, He et al. 2019)
-            self_recon = losses.pixel_l1(outs[1], src_x) if spec.self_recon > 0 else tf.constant(0.0)
+            # L_rec: G(x, c_s) against x   (AttGAN's self-reconstruction, He et al. 2019)
+            self_recon = reconstruction_error(outs[1], src_x, spec) if spec.self_recon > 0 else tf.constant(0.0)
             # L_pair: G(x, c) against x_c, the renderer's exact counterfactual (synthetic data only)
-            paired = (losses.counterfactual_error(outs[-1], data["pair_truth"], spec.paired_norm)
+            paired = (losses.image_error(outs[-1], data["pair_truth"], spec.paired_norm)
                       if "pair_image" in data else tf.constant(0.0))
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
@@ -284,7 +282,7 @@ class MakeoverGAN(GANBase):
                 r1 = tf.constant(0.0)
             d_loss = discriminator_loss({"d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}, spec)
 
-            pixel = losses.pixel_l1(fake, src_x)
+            pixel = reconstruction_error(fake, src_x, spec)
             phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.edit_loss(cls[2 * n:], cls[n:2 * n], c, src_y)
@@ -297,7 +295,7 @@ class MakeoverGAN(GANBase):
             else:
                 g_guide = tf.constant(0.0)
             if spec.cycle > 0:
-                cycle = losses.cycle_l1(self.generator([fake, c_back], training=True), src_x)
+                cycle = reconstruction_error(self.generator([fake, c_back], training=True), src_x, spec)
             else:
                 cycle = tf.constant(0.0)
             g_loss = generator_loss({"pixel": pixel, "phase": phase, "g_adv": g_adv, "cycle": cycle,

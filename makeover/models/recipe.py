@@ -40,7 +40,24 @@ class LossSpec:
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
     paired: float = 0.0         # synthetic data only: weight of the error of G(x, c) to the renderer's exact answer
-    paired_norm: str = "l2"     # ... that error's norm: "l2" (squared) or "l1" (losses.counterfactual_error)
+    paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1" or "charbonnier"
+    recon_norm: str = "l1"      # the norm of the pixel, cycle and self-reconstruction terms (losses.image_error)
+    recon_eps: float = 0.1      # "charbonnier": where it turns from squared to L1's slope, in [-1, 1] pixel units
+
+    def __post_init__(self):
+        for key in ("paired_norm", "recon_norm"):
+            if getattr(self, key) not in losses.NORMS:
+                raise ValueError(f"loss.{key} must be one of {losses.NORMS}, not {getattr(self, key)!r}")
+        if self.recon_eps <= 0:
+            raise ValueError(f"loss.recon_eps must be > 0 (e.g. 0.1), not {self.recon_eps}")
+
+
+def reconstruction_error(output, target, spec: LossSpec):
+    """The recipe's pixel terms, each E err(output - target) under loss.recon_norm:
+    L_pix = E err(G(x, c) - x)                  (deep-makeover's "stay close to the input")
+    L_cyc = E err(G(G(x, c), c_back) - x)       (StarGAN / CycleGAN reconstruction)
+    L_rec = E err(G(x, c_s) - x)                (AttGAN's self-reconstruction, c_s = x's own labels)"""
+    return losses.image_error(output, target, spec.recon_norm, spec.recon_eps)
 
 
 def flip_log_weights(weights: dict, attributes: list[str] | None) -> np.ndarray | None:
