@@ -16,7 +16,7 @@ def pixel_l1(output, target):
     return ops.mean(ops.abs(output - target))
 
 
-NORMS = ("l1", "l2", "charbonnier")
+NORMS = ("l1", "l2", "charbonnier", "psnr")
 
 
 def image_error(output, target, norm: str = "l1", eps: float = 0.1):
@@ -26,6 +26,10 @@ def image_error(output, target, norm: str = "l1", eps: float = 0.1):
     # drowns: 500 steps of smile pairs alone moved a synthetic smile by -0.04 dB with L1, +4.6 with L2.
     # Charbonnier keeps L1's scale for large errors (its weights carry over) but asks nothing of the
     # first small changes an edit makes.
+    # "psnr": -E_i PSNR_i = E_i 10 log10(mse_i + 1e-6), mse_i over image i in [0, 1] units (output and
+    # target in [-1, 1]); what evaluate's counterfactual table averages. Its gradient is the squared
+    # error's over mse_i, so a small edit (a smile) weighs as much as a large one (a hat): under "l2"
+    # the large errors took the gradient and a smile hardly moved (0.4/255 in 4,000 steps).
     e = output - target
     if norm == "l1":
         return ops.mean(ops.abs(e))
@@ -33,6 +37,9 @@ def image_error(output, target, norm: str = "l1", eps: float = 0.1):
         return ops.mean(ops.square(e))
     if norm == "charbonnier":
         return ops.mean(ops.sqrt(ops.square(e) + eps * eps) - eps)
+    if norm == "psnr":
+        mse = ops.mean(ops.square(e / 2.0), axis=tuple(range(1, len(e.shape))))
+        return ops.mean(10.0 * ops.log(mse + 1e-6)) / ops.log(10.0)
     raise ValueError(f"unknown norm {norm!r}: one of {NORMS}")
 
 

@@ -23,6 +23,11 @@ def test_image_error_norms():
     assert float(losses.image_error(out, target, "charbonnier", 0.1)) == pytest.approx(charbonnier)
     with pytest.raises(ValueError, match="charbonnier"):
         losses.image_error(out, target, "l3")
+    # "psnr": minus each image's PSNR (images in [-1, 1], PSNR on [0, 1]), averaged over the batch
+    two = tf.stack([out, out / 10.0])
+    mse = np.array([(0.0625 + 0.0025) / 4, (0.000625 + 0.000025) / 4])
+    assert float(losses.image_error(two, tf.zeros_like(two), "psnr")) == pytest.approx(
+        np.mean(10 * np.log10(mse + 1e-6)), rel=1e-5)
 
 
 def test_charbonnier_asks_little_of_small_changes_and_l1s_slope_of_large_ones():

@@ -40,7 +40,7 @@ class LossSpec:
     self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
     paired: float = 0.0         # synthetic data only: weight of the error of G(x, c) to the renderer's exact answer
-    paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1" or "charbonnier"
+    paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1", "charbonnier" or "psnr"
     recon_norm: str = "l1"      # the norm of the pixel, cycle and self-reconstruction terms (losses.image_error)
     recon_eps: float = 0.1      # "charbonnier": where it turns from squared to L1's slope, in [-1, 1] pixel units
 
