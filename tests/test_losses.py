@@ -12,7 +12,7 @@ def t(x):
 
 
 def test_pixel_l1():
-    assert float(losses.pixel_l1(t([[0.5, -0.5]]), t([[0.0, 0.0]]))) == pytest.approx(0.5)
+    assert float(losses.image_error(t([[0.5, -0.5]]), t([[0.0, 0.0]]))) == pytest.approx(0.5)
 
 
 def test_image_error_norms():

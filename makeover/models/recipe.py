@@ -37,7 +37,7 @@ class LossSpec:
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
     phase_window: int = 0       # > 0: that penalty per window of this many pixels (a multiple of 4), 0 = whole image
     guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
-    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction L1: G asked for nothing new returns x
+    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction (recon_norm): G asked for nothing new returns x
     flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
     paired: float = 0.0         # synthetic data only: weight of the error of G(x, c) to the renderer's exact answer
     paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1", "charbonnier" or "psnr"

@@ -138,8 +138,8 @@ class TextToFaceGAN(GANBase):
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.attribute_bce(cls[2 * n:], c)
             kl = losses.kl_standard_normal(mu, log_var)
-            pixel = losses.pixel_l1(fake64, real_x)
-            feature = losses.pixel_l1(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
+            pixel = losses.image_error(fake64, real_x)
+            feature = losses.image_error(features, self._encoder(real_x)) if self._encoder else tf.constant(0.0)
             g_guide = losses.attribute_bce(self._guide(fake64), c) if self._guide else tf.constant(0.0)
             diversity = self._diversity(c, z, eps, fake64) if spec.diversity > 0 else tf.constant(0.0)
             g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
