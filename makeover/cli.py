@@ -437,15 +437,17 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
               help="Folder with generator.keras and/or text_to_face.keras [default: checkpoints/celeba64].")
 @click.option("--classifier", type=click.Path(),
               help="Evaluation classifier folder or .keras [default: the one in --checkpoint's folder].")
-@click.option("--dataset", required=True, help="CelebA folder (its test split is used) or 'synthetic'.")
-@click.option("--limit", type=click.IntRange(8), default=500, show_default=True, help="Test faces to use.")
+@click.option("--dataset", required=True, help="CelebA folder (its --split is used) or 'synthetic'.")
+@click.option("--split", type=click.Choice(["test", "val"]), default="test", show_default=True,
+              help="Held-out faces to measure on: choose between checkpoints on val, report the chosen one on test.")
+@click.option("--limit", type=click.IntRange(8), default=500, show_default=True, help="Held-out faces to use.")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder for report.json, report.md and the sheets [default: runs/evaluate-<model>-<data>].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--strength", "strengths", type=click.FloatRange(0.0, 3.0), multiple=True,
               help="Also measure edits at this test-time strength (as transform --strength); repeat for a sweep.")
 @RESIDUAL_OPTION
-def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths, residual):
+def evaluate(checkpoint, classifier, dataset, split, limit, out, seed, strengths, residual):
     """Measure edits, reconstruction and text-to-face against baselines on held-out faces.
 
     Edits are made as transform makes them (--residual by default) and judged
@@ -458,11 +460,12 @@ def evaluate(checkpoint, classifier, dataset, limit, out, seed, strengths, resid
     from makeover.inference import DEFAULT_MODEL
 
     name = Path(checkpoint or DEFAULT_MODEL).name
-    out = Path(out or f"runs/evaluate-{_slug(name)}-{_slug(Path(dataset).name)}")
+    out = Path(out or f"runs/evaluate-{_slug(name)}-{_slug(Path(dataset).name)}"
+               + ("" if split == "test" else f"-{split}"))
     try:
         from makeover.evaluate import run_evaluation
 
-        run_evaluation(checkpoint, classifier, dataset, out, limit, seed, strengths, residual)
+        run_evaluation(checkpoint, classifier, dataset, out, limit, seed, strengths, residual, split)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
     click.echo((out / "report.md").read_text())

@@ -1,7 +1,8 @@
 """`--run evaluate`: what the models do, measured on held-out faces, beside baselines.
 
 Every number is computed on the test split (CelebA) or on test identities
-(synthetic), which no model trained on, and is judged by the evaluation
+(synthetic), which no model trained on (or on the val split, `--split val`, to
+choose between checkpoints without looking at test), and is judged by the evaluation
 classifier, which did not train the GAN. Baselines in the same table:
 the identity map (output = input) for edits, real test faces for text-to-face.
 
@@ -320,6 +321,9 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
 
 # ---------------------------------------------------------------- the command
 
+SPLITS = ("test", "val")  # held-out splits: report on test, choose between checkpoints on val
+
+
 def load_test_faces(source, conditioned, size: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """The first `limit` faces of `source` that load, at `size` px, and their labels over `conditioned`."""
     kept = [(i, im) for i, im in ((i, source.load(i, size)) for i in range(min(limit, len(source))))
@@ -330,11 +334,16 @@ def load_test_faces(source, conditioned, size: int, limit: int) -> tuple[np.ndar
 
 
 def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, seed: int = 0,
-                   strengths: tuple[float, ...] = (), residual: bool = True) -> dict:
+                   strengths: tuple[float, ...] = (), residual: bool = True, split: str = "test") -> dict:
     """Write report.json/.md and sample sheets to `out`; `strengths` adds a test-time strength sweep.
+
+    `split` "val" measures on the validation faces (CelebA's partition 1; synthetic identities of
+    their own), so that checkpoints can be chosen there and only the chosen one is reported on test.
 
     Edits are made like transform's (FaceEditor, `residual` or direct), with one
     summary row for the other mode; reconstruction is always G's own, G(x, labels)."""
+    if split not in SPLITS:  # never the train split: the models learnt from it
+        raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
     from makeover.classify import attribute_accuracy, load_classifier
     from makeover.data.pipeline import open_source
     from makeover.edit import FaceEditor
@@ -351,10 +360,10 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
     model = editor or t2f
     conditioned = model.conditioned if model else judge.names
     size = model.size if model else judge.size
-    source = open_source(dataset, "test", max(limit, 64), seed)
+    source = open_source(dataset, split, max(limit, 64), seed)
     images, labels = load_test_faces(source, conditioned, size, limit)
     n = len(images)
-    report = {"dataset": dataset, "split": "test", "images": n, "checkpoint": str(checkpoint or "default"),
+    report = {"dataset": dataset, "split": split, "images": n, "checkpoint": str(checkpoint or "default"),
               "classifier": attribute_accuracy(judge.model, source, judge.names, judge.size, limit=n)}
 
     def identity(x, c):

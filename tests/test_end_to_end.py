@@ -97,10 +97,11 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
 
     out = tmp_path / "eval"
     cls_model = str(classifier / "classifier.keras")
-    for model, extra in ((edit, ("--strength", "2")), (text, ())):
+    for model, extra in ((edit, ("--strength", "2")), (text, ("--split", "val"))):
         assert run_cli("--run", "evaluate", "--checkpoint", str(model), "--classifier", cls_model,
                        "--dataset", "synthetic", "--limit", "8", "--out", str(out / model.name), *extra) == 0
     edits = json.loads((out / edit.name / "report.json").read_text())
+    assert edits["split"] == "test" and json.loads((out / text.name / "report.json").read_text())["split"] == "val"
     assert set(edits) >= {"classifier", "makeover", "counterfactual"}
     assert set(edits["makeover"]) == {"mode", "model", "other_mode", "identity_baseline", "reconstruction",
                                       "strength_sweep", "texture_real_pairs"}

@@ -204,3 +204,20 @@ def test_the_counterfactual_ceiling_is_exact_where_nothing_is_hidden_and_lower_f
     identity = counterfactual_metrics(lambda x, c: x, faces, range(16), 32, DRAWN_ATTRIBUTES)["per_attribute"]
     assert ceiling["Smiling"]["psnr"] == 100.0 and ceiling["Smiling"]["l1"] == 0.0
     assert identity["Wearing_Hat"]["psnr"] < ceiling["Wearing_Hat"]["psnr"] < 40
+
+
+def test_evaluation_never_measures_on_the_train_split(tmp_path):
+    from makeover.evaluate import run_evaluation
+
+    with pytest.raises(ValueError, match="unknown split 'train'"):
+        run_evaluation("no-such-model", None, "synthetic", tmp_path, 8, split="train")
+    assert not any(tmp_path.iterdir())  # refused before writing anything
+
+
+def test_val_and_test_faces_are_different_identities():
+    from makeover.data.pipeline import open_source
+    from makeover.evaluate import load_test_faces
+
+    names = ("Male", "Smiling")
+    val, test = (load_test_faces(open_source("synthetic", split, 64), names, 32, 8)[0] for split in ("val", "test"))
+    assert val.shape == test.shape and not any((v == t).all() for v in val for t in test)
