@@ -305,7 +305,9 @@ def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | N
         if not (run / "config.json").is_file():
             raise FileNotFoundError(f"--resume: {run} is not a run folder (no config.json)")
         saved = json.loads((run / "config.json").read_text())
-        saved["train"]["steps"] = config["train"]["steps"]  # may extend a run
+        if saved["train"]["steps"] != config["train"]["steps"]:  # an extended run: its config says how far it goes
+            saved["train"]["steps"] = config["train"]["steps"]
+            save_json(saved, run / "config.json")
         return run, saved
     run = new_run_dir(out, name)
     save_json(config, run / "config.json")

@@ -101,6 +101,7 @@ def test_resume_is_exact(tmp_path):
     half = train(tiny_config(steps=2), tmp_path / "b", "x")
     resumed = train(tiny_config(steps=4), tmp_path / "b", "x", resume=half)
     assert resumed == half
+    assert json.loads((half / "config.json").read_text())["train"]["steps"] == 4  # the resolved config of the whole run
     a, b = weights_of(straight), weights_of(resumed)
     assert a.keys() == b.keys() and len(a) > 20
     for key in a:
