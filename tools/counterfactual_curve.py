@@ -3,7 +3,7 @@
 `evaluate` scores 48 faces, and on the test split; this scores any number, on val by default, so a
 run's checkpoints can be compared without looking at test (export each step first):
 
-    python tools/export_checkpoint.py runs/00000-syn --step 500 && cp -r runs/00000-syn/generator.* runs/g500/
+    python tools/export_checkpoint.py runs/00000-syn --step 500 && mkdir -p runs/g500 && cp runs/00000-syn/generator.* runs/g500/
     python tools/counterfactual_curve.py runs/g500 runs/g1000 --faces 96
 """
 
