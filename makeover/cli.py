@@ -7,38 +7,16 @@ answers at once.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import click
 
+from makeover.tfload import load_tensorflow as _load_tensorflow
+from makeover.tfload import quiet_tensorflow as _quiet_tensorflow
+
 DEFAULT_DATASET = "dataset"
-
-
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # oneDNN kernels were the fastest measured on these CPUs at 64 px (see benchmarks/).
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
-
-def _load_tensorflow() -> None:
-    """Import TensorFlow with its start-up banner hidden.
-
-    With oneDNN switched on, TF 2.21 prints absl lines at import whatever
-    TF_CPP_MIN_LOG_LEVEL says; they would bury the one-line answers of this
-    CLI. File descriptor 2 is pointed at /dev/null for the import only;
-    a failing import still raises (and its traceback prints afterwards).
-    """
-    if "tensorflow" in sys.modules:
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+# What the last net in main() says of an exception no command expected (the fuzz tests look for it).
+INTERNAL_ERROR = "internal error"
 
 
 def _user_errors():
@@ -47,9 +25,16 @@ def _user_errors():
     from makeover.config import ConfigError
     from makeover.data.celeba import DatasetError
     from makeover.imageio import ImageReadError
+    from makeover.inference import ModelFileError
 
-    return (AttributeError_, ConfigError, DatasetError, FileNotFoundError, ImageReadError)
+    return (AttributeError_, ConfigError, DatasetError, FileNotFoundError, ImageReadError, ModelFileError)
 
+
+# transform and describe find faces the same way.
+DETECTOR_OPTION = click.option(
+    "--detector", type=click.Choice(["auto", "blazeface", "mtcnn"]), default="auto", show_default=True,
+    help="blazeface: BlazeFace + FaceMesh (milliseconds a photo, no TensorFlow); mtcnn: MTCNN (0.2-0.4 s); "
+         "auto: BlazeFace, and MTCNN for photos where it finds no face.")
 
 # transform and evaluate must make edits the same way: one option for both.
 RESIDUAL_OPTION = click.option(
@@ -229,6 +214,9 @@ def _batch(files, work, desc: str) -> None:
         except ValueError as e:
             counts["failed"] += 1
             line = f"{path}: {e}"
+        except OSError as e:  # the result could not be written (a full disk, --out a file, no permission)
+            counts["failed"] += 1
+            line = f"{path}: cannot write the result ({e.strerror or e})"
         if single and counts["done"] == 0:
             raise click.ClickException(line)
         if line:
@@ -489,4 +477,12 @@ def main(argv: list[str] | None = None) -> None:
     # Group-level flags (-v) must precede the command name for click.
     flags = [a for a in argv if a in ("-v", "--verbose")]
     rest = [a for a in argv if a not in ("-v", "--verbose")]
-    cli.main(args=flags + rest, prog_name="dm_main.py")
+    try:
+        cli.main(args=flags + rest, prog_name="dm_main.py")
+    except Exception as e:  # noqa: BLE001 - the last net: a bug is one line, not a wall of traceback
+        if flags:
+            raise
+        first = " ".join(str(e).split())[:300]
+        click.echo(f"Error: {INTERNAL_ERROR} ({type(e).__name__}: {first}); rerun with -v for the traceback "
+                   "and please report it", err=True)
+        sys.exit(2)

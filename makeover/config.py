@@ -29,8 +29,26 @@ def merge(base: dict, override: dict, where: str = "") -> dict:
             # A table empty in the defaults is open: its keys are the user's (loss.flip_weights).
             out[key] = merge(out[key], value, f"{where}{key}.") if out[key] else copy.deepcopy(value)
         else:
+            _check_type(out[key], value, f"{where}{key}")
             out[key] = value
     return out
+
+
+# Keys whose value may take another shape than the default's: train.guide is a path or a list of them.
+SEVERAL_SHAPES = {"train.guide": (str, list)}
+
+
+def _check_type(default, value, key: str) -> None:
+    """`value` must have the default's type (an int will do for a float); else a one-line ConfigError."""
+    if default is None:
+        return
+    allowed = SEVERAL_SHAPES.get(key) or ((int, float) if type(default) is float else (type(default),))
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, allowed):
+        wanted = "a number" if type(default) is float else " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in allowed)
+        raise ConfigError(f"config key '{key}' must be {wanted}, not {value!r}")
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list", bool: "true or false"}
 
 
 def read_toml(path: str | Path) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,6 +118,6 @@ def output_path(source: Path, out: Path | None, suffix: str, many: bool) -> Path
         target = out / name
     else:
         target = out
-    if target.resolve() == source.resolve():
+    if os.path.realpath(target) == os.path.realpath(source):  # (Path.resolve raises on a symlink loop)
         raise ValueError(f"{target}: the output would overwrite the input; choose another --out or --suffix")
     return target

@@ -53,6 +53,8 @@ class FaceDetector:
             self._mtcnn = MTCNN(device="CPU:0")
         h, w = rgb.shape[:2]
         scale = min(1.0, DETECT_LONG_SIDE / max(h, w))
+        if min(h, w) * scale < MIN_FACE:  # no face fits (a sliver, a few pixels): nothing to find
+            return []
         small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)),
                                                     interpolation=cv2.INTER_AREA)
         found = self._mtcnn.detect_faces(np.ascontiguousarray(small), min_face_size=MIN_FACE)

@@ -87,29 +87,42 @@ def interpolation(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | Path | None, base: str | Path | None,
                        fallback_to_synthetic: bool = True) -> Path:
     """Train the text path on top of a trained makeover generator (see models/text_gan.py)."""
-    import keras
-    import tensorflow as tf
-
-    from makeover.data.pipeline import image_stream, open_source
+    from makeover.config import ConfigError
+    from makeover.data.pipeline import open_source
     from makeover.inference import load_generator, resolve_model
-    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
-                                          build_text_to_face)
-    from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
-    from makeover.train import _spec, adam_pair, fit_run, latest_checkpoint, load_guide, make_callbacks, \
-        make_strategy, prepare_run
+    from makeover.train import kept_only_if_started, load_guide, prepare_run
 
     if config["text"].get("guide", 0) > 0 and not config["train"].get("guide"):
-        raise ValueError(f"text.guide = {config['text']['guide']} needs a classifier: set train.guide to one (a run "
-                         f"folder of --mode classifier, e.g. configs/guide64_robust.toml's) or text.guide = 0.")
-    if not resume:
+        raise ConfigError(f"text.guide = {config['text']['guide']} needs a classifier: set train.guide to one (a run "
+                          f"folder of --mode classifier, e.g. configs/guide64_robust.toml's) or text.guide = 0.")
+    if resume:
+        run, config = prepare_run(config, out, name, resume)
+    else:
         config["text"]["base"] = str(resolve_model(base or config["text"]["base"] or None, "generator.keras"))
-    run, config = prepare_run(config, out, name, resume)
     data, t, tc = config["data"], config["train"], config["text"]
     generator, meta = load_generator(tc["base"])
     conditioned, size = tuple(meta["attributes"]), int(meta["image_size"])
     data["attributes"], data["image_size"] = list(conditioned), size
     guide = load_guide(config) if tc.get("guide", 0) > 0 else None
     source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
+    if not resume:  # the base, guide and data are readable: only now a run folder
+        run, config = prepare_run(config, out, name, resume)
+    with kept_only_if_started(run, new=not resume):
+        return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume)
+
+
+def _fit_text_path(run, config, generator, conditioned, size, guide, source, resume) -> Path:
+    """train_text_to_face's work once the run folder exists."""
+    import keras
+    import tensorflow as tf
+
+    from makeover.data.pipeline import image_stream
+    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
+                                          build_text_to_face)
+    from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
+    from makeover.train import _spec, adam_pair, fit_run, load_latest_checkpoint, make_callbacks, make_strategy
+
+    data, t, tc = config["data"], config["train"], config["text"]
     log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
 
     with make_strategy(t["strategy"]).scope():
@@ -126,10 +139,8 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         if guide is not None:
             gan.set_guides(guide)
         gan.compile(*adam_pair(t, tc["g_lr"], tc["d_lr"]))
-    ckpt = latest_checkpoint(run) if resume else None
-    if ckpt is not None:
-        gan.load_weights(ckpt)
-        log.info("resumed from %s at step %d", ckpt.name, gan.steps_done())
+    if resume:
+        load_latest_checkpoint(gan, run)
 
     def export():
         path = run / "text_to_face.keras"

@@ -8,7 +8,9 @@ failure is an `ImageReadError` with a one-line message.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +37,9 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ImageReadError(f"{path}: empty file (0 bytes)")
+    problem = file_problem(path)
+    if problem:
+        raise ImageReadError(f"{path}: {problem}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -61,6 +62,25 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
         raise ImageReadError(f"{path}: not an image file (or a format this tool cannot read)") from None
     except (OSError, ValueError, SyntaxError) as e:
         raise ImageReadError(f"{path}: unreadable image ({e})") from None
+
+
+def file_problem(path: Path) -> str | None:
+    """Why `path` is not a regular, non-empty file that can be opened, in a few words; None if it is."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "a broken symbolic link (its target does not exist)" if path.is_symlink() else "no such file"
+    except OSError as e:
+        return "a symbolic link loop" if e.errno == errno.ELOOP else f"cannot be read ({e.strerror})"
+    except ValueError as e:  # a NUL byte in the name
+        return f"not a usable file name ({e})"
+    if stat.S_ISDIR(info.st_mode):
+        return "a folder, not an image file"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a device, pipe or socket)"
+    if info.st_size == 0:
+        return "empty file (0 bytes)"
+    return None
 
 
 def _to_photo(im) -> Photo:
@@ -96,11 +116,14 @@ def write_image(path: str | Path, photo: Photo, jpeg_quality: int = 95) -> Path:
 
 
 def list_images(inputs: list[str | Path]) -> list[Path]:
-    """Files as given, and the image files inside any folder (sorted)."""
+    """Files as given, and the image files inside any folder (sorted; broken links too, to be counted)."""
     out: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            out += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            try:
+                out += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
+            except OSError as e:
+                raise ImageReadError(f"{item}: cannot list this folder ({e.strerror})") from None
         else:
             out.append(item)
     return out

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import time
 import warnings
 from dataclasses import fields
@@ -105,7 +106,7 @@ def _load_one_guide(path: str, config: dict):
     names = list(meta.get("attributes", ()))
     missing = [a for a in conditioned if a not in names]
     if missing or meta.get("image_size") != image_size:
-        raise ValueError(f"train.guide {path}: a classifier at {meta.get('image_size')} px on {names}; "
+        raise ConfigError(f"train.guide {path}: a classifier at {meta.get('image_size')} px on {names}; "
                          f"the run needs {image_size} px and {missing} too. Train one with --mode classifier.")
     return classifier, [names.index(a) for a in conditioned]
 
@@ -295,7 +296,18 @@ def run_folder(path: str | Path) -> Path:
 def saved_steps(resume: str | Path) -> int | None:
     """The step total in the config of the run folder (or checkpoint) `resume`, if it has one."""
     path = run_folder(resume) / "config.json"
-    return json.loads(path.read_text())["train"]["steps"] if path.is_file() else None
+    return read_run_config(path)["train"]["steps"] if path.is_file() else None
+
+
+def read_run_config(path: Path) -> dict:
+    """A run folder's config.json; a damaged one is a one-line ConfigError."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(config["train"]["steps"], int):  # the one key every command reads from it
+            raise TypeError("train.steps is not an integer")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: a damaged run config ({type(e).__name__}: {e}); start a new run") from None
+    return config
 
 
 def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | None):
@@ -304,7 +316,7 @@ def prepare_run(config: dict, out: str | Path, name: str, resume: str | Path | N
         run = run_folder(resume)
         if not (run / "config.json").is_file():
             raise FileNotFoundError(f"--resume: {run} is not a run folder (no config.json)")
-        saved = json.loads((run / "config.json").read_text())
+        saved = read_run_config(run / "config.json")
         if saved["train"]["steps"] != config["train"]["steps"]:  # an extended run: its config says how far it goes
             saved["train"]["steps"] = config["train"]["steps"]
             save_json(saved, run / "config.json")
@@ -335,28 +347,49 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
 
         flip_logits(config["loss"].get("flip_weights"), config["data"]["attributes"])  # likewise
         check_paired(config)
-    run, config = prepare_run(config, out, name, resume)
     if resume:
+        run, config = prepare_run(config, out, name, resume)
         guide = load_guide(config)  # the saved config's
     data, t = config["data"], config["train"]
     conditioned = tuple(data["attributes"])
     source = open_source(data["dataset"], "train", data["synthetic_size"], t["seed"], fallback_to_synthetic)
     sel = config.get("selection", {})
     selection = select_images(source, conditioned, sel.get("source"), sel.get("target"))
-    log.info("%s; %s; run folder %s", source.describe(), selection.describe(), run)
+    if not resume:  # the data is readable and the selection not empty: only now a run folder
+        run, config = prepare_run(config, out, name, resume)
+    with kept_only_if_started(run, new=not resume):
+        return _train_in(run, config, guide, source, selection, resume, init_ckpt, extra_callbacks)
 
+
+@contextlib.contextmanager
+def kept_only_if_started(run: Path, new: bool):
+    """A new run folder whose run fails before its first checkpoint is removed: nothing half-written stays."""
+    try:
+        yield
+    except BaseException:
+        if new and latest_checkpoint(run) is None:
+            shutil.rmtree(run, ignore_errors=True)
+        raise
+
+
+def _train_in(run: Path, config: dict, guide, source, selection, resume, init_ckpt, extra_callbacks) -> Path:
+    """train()'s work once the run folder `run` exists (see train)."""
+    data, t = config["data"], config["train"]
+    conditioned = tuple(data["attributes"])
+    log.info("%s; %s; run folder %s", source.describe(), selection.describe(), run)
     strategy = make_strategy(t["strategy"])
     with strategy.scope():
         gan = build_gan(config, selection.target)
     if guide is not None:
         gan.set_guides(guide)
-    ckpt = latest_checkpoint(run) if resume else init_ckpt
-    if ckpt is not None and ckpt.suffix == ".keras":
-        load_generator_weights(gan, ckpt)
-        log.info("started from the generator %s; a new discriminator, step 0", ckpt)
-    elif ckpt is not None:
-        gan.load_weights(ckpt)
-        log.info("%s %s at step %d", "resumed from" if resume else "started from", ckpt.name, gan.steps_done())
+    if resume:
+        load_latest_checkpoint(gan, run)
+    elif init_ckpt is not None and init_ckpt.suffix == ".keras":
+        load_generator_weights(gan, init_ckpt)
+        log.info("started from the generator %s; a new discriminator, step 0", init_ckpt)
+    elif init_ckpt is not None:
+        load_checkpoint(gan, init_ckpt)
+        log.info("started from %s at step %d", init_ckpt.name, gan.steps_done())
     start, total = gan.steps_done(), t["steps"]
     if start >= total:
         log.info("run already at step %d of %d: nothing to do", start, total)
@@ -377,6 +410,35 @@ def train(config: dict, out: str | Path = "runs", name: str = "makeover", resume
 
     callbacks = make_callbacks(gan, run, config, total, render) + list(extra_callbacks or [])
     return fit_run(gan, dataset, run, config, callbacks, source, lambda: export_generator(gan, config, run))
+
+
+def load_checkpoint(gan, path: Path) -> None:
+    """gan.load_weights(path), a broken file (truncated, not HDF5, another model's) as a one-line ModelFileError."""
+    from makeover.inference import ModelFileError
+
+    try:
+        gan.load_weights(path)
+    except Exception as e:  # noqa: BLE001 - h5py and Keras raise many kinds for a damaged file
+        raise ModelFileError(f"{path}: unreadable checkpoint ({type(e).__name__}: {' '.join(str(e).split())[:160]})") \
+            from None
+
+
+def load_latest_checkpoint(gan, run: Path) -> None:
+    """Resume from the newest checkpoint of `run` that loads; damaged newer ones are skipped with a warning."""
+    from makeover.inference import ModelFileError
+
+    found = sorted(p for p in (run / "checkpoints").glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))
+    for path in reversed(found):
+        try:
+            load_checkpoint(gan, path)
+        except ModelFileError as e:
+            log.warning("%s; skipped", e)
+            continue
+        log.info("resumed from %s at step %d", path.name, gan.steps_done())
+        return
+    if found:
+        raise ModelFileError(f"--resume {run}: none of its {len(found)} checkpoints can be read; "
+                         "start a new run (or --init from its generator.keras)")
 
 
 def find_init(init_from: str | Path) -> Path:
@@ -408,13 +470,13 @@ def load_generator_weights(gan, path: Path) -> None:
 
     The discriminator and both optimizers start fresh, at step 0: restarting Adam's step
     count with empty moments keeps its bias correction honest (see configs/celeba64.toml)."""
-    from makeover.inference import load_model
+    from makeover.inference import ModelFileError, load_model
 
-    saved, _ = load_model(path, "generator.keras")
+    saved, _ = load_model(path, "generator.keras", require_meta=False)
     try:
         gan.generator.set_weights(saved.get_weights())
     except ValueError as e:
-        raise ValueError(f"--init {path}: its generator does not fit this config's [generator] "
+        raise ModelFileError(f"--init {path}: its generator does not fit this config's [generator] "
                          f"section ({e}); use the config it was trained with") from None
 
 

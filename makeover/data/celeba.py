@@ -54,6 +54,13 @@ def read_attribute_file(path: str | os.PathLike) -> LabelTable:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"label file not found: {path} (CelebA ships it as {ATTR_FILE})")
+    try:
+        return _read_attribute_rows(path)
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+
+
+def _read_attribute_rows(path: Path) -> LabelTable:
     with open(path, "r", encoding="utf-8", newline=None) as f:
         try:
             declared = int(f.readline().strip())
@@ -62,14 +69,24 @@ def read_attribute_file(path: str | os.PathLike) -> LabelTable:
         attributes = tuple(f.readline().split())
         if not attributes:
             raise DatasetError(f"{path}: line 2 must list the attribute names")
+        # A row takes at least two bytes per value: a count beyond that is a broken header, not a table to allocate.
+        if not 0 <= declared <= path.stat().st_size // (2 * len(attributes)):
+            raise DatasetError(f"{path}: line 1 declares {declared} rows, which the file cannot hold")
         values = np.empty((declared, len(attributes)), dtype=np.int8)
         names: list[str] = []
         chunk: list[str] = []
 
         def flush():
             # One numpy parse per 8192 rows: far faster than converting row by row.
-            block = np.array(" ".join(chunk).split(), dtype=np.int8).reshape(len(chunk), len(attributes))
-            values[len(names) - len(chunk):len(names)] = block
+            first = len(names) - len(chunk)
+            try:
+                block = np.array(" ".join(chunk).split(), dtype=np.int16).reshape(len(chunk), len(attributes))
+            except (ValueError, OverflowError):
+                block = None
+            if block is None or not np.isin(block, (-1, 1)).all():
+                raise DatasetError(f"{path}: {_first_bad_row(chunk, names[first:])}: attribute values must be "
+                                   "1 or -1")
+            values[first:len(names)] = block
             chunk.clear()
 
         for lineno, line in enumerate(f, start=3):
@@ -92,14 +109,25 @@ def read_attribute_file(path: str | os.PathLike) -> LabelTable:
     return LabelTable(names, attributes, values)
 
 
+def _first_bad_row(rows: list[str], names: list[str]) -> str:
+    """'row NAME' of the first of `rows` with a value other than 1 or -1."""
+    for name, row in zip(names, rows):
+        if any(v not in ("1", "-1") for v in row.split()):
+            return f"row {name}"
+    return "a row"
+
+
 def read_partition_file(path: str | os.PathLike) -> dict[str, int]:
     """Parse list_eval_partition.txt: `<file> 0|1|2` (train / val / test)."""
     split: dict[str, int] = {}
-    with open(path, "r", encoding="utf-8", newline=None) as f:
-        for line in f:
+    with open(path, "r", encoding="utf-8", newline=None, errors="replace") as f:
+        for lineno, line in enumerate(f, start=1):
             fields = line.split()
-            if len(fields) == 2:
-                split[fields[0]] = int(fields[1])
+            if not fields:
+                continue
+            if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+                raise DatasetError(f"{path}:{lineno}: expected '<file> 0|1|2' (train, val, test), got {line.strip()!r}")
+            split[fields[0]] = int(fields[1])
     return split
 
 
