@@ -8,6 +8,7 @@ so results accumulate over time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import platform
 import resource
@@ -123,7 +124,11 @@ def photo_1024x768(photos: list[Path], folder: Path) -> Path:
     return write_image(folder / "bench_1024x768.jpg", Photo(rgb, None))
 
 
-def transform_cold_seconds(photo: Path, checkpoint: Path, folder: Path) -> float:
+# The transform paths timed side by side: (name, --runtime, --detector).
+PATHS = (("keras+mtcnn", "keras", "mtcnn"), ("litert+auto", "auto", "auto"))
+
+
+def transform_cold_seconds(photo: Path, checkpoint: Path, folder: Path, runtime: str, detector: str) -> float:
     """Wall time of the whole CLI in a fresh process, as a user would see it."""
     import subprocess
     import sys
@@ -131,24 +136,26 @@ def transform_cold_seconds(photo: Path, checkpoint: Path, folder: Path) -> float
     root = Path(__file__).resolve().parent.parent
     t = time.perf_counter()
     subprocess.run([sys.executable, str(root / "dm_main.py"), "--run", "transform", str(photo), "--text", "smiling",
-                    "--checkpoint", str(checkpoint), "--out", str(folder / "cold.jpg")],
-                   check=True, capture_output=True)
+                    "--checkpoint", str(checkpoint), "--out", str(folder / "cold.jpg"), "--runtime", runtime,
+                    "--detector", detector], check=True, capture_output=True)
     return time.perf_counter() - t
 
 
-def transform_warm(photos: list[Path], checkpoint: Path) -> tuple[float, int]:
-    """(photos/s, faces found) for reading, detecting, editing and pasting back, model loaded once."""
+def transform_warm(photos: list[Path], checkpoint: Path, runtime: str, detector: str) -> tuple[float, int]:
+    """(photos/s, faces found) for reading (ahead, as transform does), detecting, editing and pasting back,
+    model loaded once."""
     from makeover.edit import FaceEditor, NoFaceError
-    from makeover.imageio import read_image
+    from makeover.imageio import read_ahead, read_image
 
-    editor = FaceEditor.load(checkpoint)
+    editor = FaceEditor.load(checkpoint, runtime=runtime, detector=detector)
     vector = np.zeros(len(editor.conditioned), np.float32)
     vector[0] = 1.0
-    editor.edit(read_image(photos[0]), vector)  # warm-up
+    with contextlib.suppress(NoFaceError):
+        editor.edit(read_image(photos[0]), vector)  # warm-up
     found, t = 0, time.perf_counter()
-    for path in photos:
+    for _, photo in read_ahead(photos):
         try:
-            editor.edit(read_image(path), vector)
+            editor.edit(photo.result(), vector)
             found += 1
         except NoFaceError:
             pass
@@ -196,6 +203,9 @@ def bench_model(checkpoint, config: dict) -> Path:
     build_generator(spec).save(folder / "generator.keras")
     (folder / "generator.json").write_text(json.dumps({"attributes": data["attributes"],
                                                        "image_size": data["image_size"]}))
+    from makeover.inference import export_lite_generator
+
+    export_lite_generator(folder, check_inputs=4)
     return folder
 
 
@@ -206,21 +216,27 @@ def run_inference_bench(config: dict, checkpoint: Path, photos_dir: Path | None,
 
     from makeover.imageio import list_images
 
-    result = {"model": checkpoint.name, "generate_faces_per_s": generate_faces_per_s(config)}
-    if photos_dir is not None and photos_dir.is_dir():
-        photos = list_images([photos_dir])[:limit]
-        with tempfile.TemporaryDirectory() as tmp:
-            big = photo_1024x768(photos, Path(tmp))
-            try:
-                result["transform_cold_s"] = transform_cold_seconds(big, checkpoint, Path(tmp))
-            except subprocess.CalledProcessError as e:  # e.g. no face in the chosen photo
-                log.warning("cold transform failed, not timed: %s", e.stderr.decode()[-300:].strip())
-        result["transform_photos_per_s"], result["faces_found"] = transform_warm(photos, checkpoint)
-        result["photos"] = len(photos)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if record:
-        append_inference_row(result)
-    return result
+    """Time generate, and transform cold and warm on each of PATHS, in this one process; a row per path."""
+    generate = generate_faces_per_s(config)
+    results = []
+    for name, runtime, detector in PATHS:
+        result = {"model": f"{checkpoint.name} {name}", "generate_faces_per_s": generate}
+        if photos_dir is not None and photos_dir.is_dir():
+            photos = list_images([photos_dir])[:limit]
+            with tempfile.TemporaryDirectory() as tmp:
+                big = photo_1024x768(photos, Path(tmp))
+                try:
+                    result["transform_cold_s"] = transform_cold_seconds(big, checkpoint, Path(tmp), runtime, detector)
+                except subprocess.CalledProcessError as e:  # e.g. no face in the chosen photo
+                    log.warning("cold transform failed, not timed: %s", e.stderr.decode()[-300:].strip())
+            result["transform_photos_per_s"], result["faces_found"] = transform_warm(photos, checkpoint, runtime,
+                                                                                     detector)
+            result["photos"] = len(photos)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if record:
+            append_inference_row(result)
+        results.append(result)
+    return results
 
 
 def append_inference_row(r: dict) -> None:

@@ -151,7 +151,8 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
               help="Model for the transform timings [default: checkpoints/celeba64; else an untrained one].")
 @click.option("--photos", type=click.Path(file_okay=False), default="../shared/data/celeba_wild_dev/img_celeba",
               show_default=True, help="Folder of photos for the transform timings (skipped if absent).")
-@click.option("--photo-limit", type=click.IntRange(2), default=100, show_default=True)
+@click.option("--photo-limit", type=click.IntRange(2), default=100, show_default=True,
+              help="Photos for the warm transform timing (all 482 wild dev photos: 482).")
 @click.option("--only", type=click.Choice(["all", "train", "inference"]), default="all", show_default=True)
 def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limit, only):
     """Measure training images/s (FLOP/s, share of a matmul peak), transform cold start and warm
@@ -175,35 +176,39 @@ def bench(config_path, steps, batch_size, record, checkpoint, photos, photo_limi
                    f"{r['percent_of_peak']:.0f}% of a {r['peak_gflops']:.1f} GFLOP/s float32 matmul peak")
     if only in ("all", "inference"):
         model = bench_model(checkpoint, config)
-        r = run_inference_bench(config, model, Path(photos), photo_limit, record)
-        if "photos" in r:
-            cold = f"{r['transform_cold_s']:.2f} s" if "transform_cold_s" in r else "not timed"
-            click.echo(f"transform: cold {cold} for one 1024x768 photo (fresh process); "
-                       f"warm {r['transform_photos_per_s']:.2f} photos/s; a face in {r['faces_found']}/{r['photos']}")
-        else:
-            click.echo(f"transform: skipped (no photos at {photos})")
-        click.echo(f"generate: {r['generate_faces_per_s']:.1f} faces/s at batch 64")
+        rows = run_inference_bench(config, model, Path(photos), photo_limit, record)
+        for r in rows:
+            if "photos" in r:
+                cold = f"{r['transform_cold_s']:.2f} s" if "transform_cold_s" in r else "not timed"
+                click.echo(f"transform ({r['model']}): cold {cold} for one 1024x768 photo (fresh process); warm "
+                           f"{r['transform_photos_per_s']:.2f} photos/s; a face in {r['faces_found']}/{r['photos']}")
+            else:
+                click.echo(f"transform: skipped (no photos at {photos})")
+        click.echo(f"generate: {rows[0]['generate_faces_per_s']:.1f} faces/s at batch 64")
     import resource
 
     click.echo(f"memory:   peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
-def _batch(files, work, desc: str) -> None:
-    """Run work(path) on every file with a progress bar; summarise; exit 1 if any failed.
+def _batch(files, work, desc: str, max_pixels: int) -> None:
+    """Run work(path, photo) on every file, read ahead on a thread, with a progress bar; summarise; exit 1
+    if any failed.
 
-    `work` returns a one-line result; ImageReadError, NoFaceError and ValueError
+    `work` returns a one-line result; ImageReadError, NoFaceError, ValueError and OSError
     count as failures of that file only.
     """
     from tqdm.auto import tqdm
 
     from makeover.edit import NoFaceError
-    from makeover.imageio import ImageReadError
+    from makeover.imageio import ImageReadError, read_ahead
 
     counts = {"done": 0, "no face": 0, "unreadable": 0, "failed": 0}
     single = len(files) == 1
-    for path in tqdm(files, desc=desc, unit="photo", disable=True if single else None, dynamic_ncols=True):
+    photos = read_ahead(files, max_pixels)
+    for path, photo in tqdm(photos, total=len(files), desc=desc, unit="photo", disable=True if single else None,
+                            dynamic_ncols=True):
         try:
-            line = work(path)
+            line = work(path, photo.result())
             counts["done"] += 1
         except NoFaceError:
             counts["no face"] += 1
@@ -265,7 +270,12 @@ def _files(inputs) -> list:
 @RESIDUAL_OPTION
 @click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
               help="Refuse images larger than this (decompression-bomb guard).")
-def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, residual, max_pixels):
+@DETECTOR_OPTION
+@click.option("--runtime", type=click.Choice(["auto", "litert", "keras"]), default="auto", show_default=True,
+              help="litert: the checkpoint's generator.tflite (tools/export_tflite.py), which starts in a fraction of "
+                   "a second; keras: generator.keras on TensorFlow; auto: litert where a current export is there.")
+def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_side, strength, residual, max_pixels,
+              detector, runtime):
     """Edit the face(s) in photos from a description; writes whole photos of the input's size.
 
     INPUTS are image files or folders (every image inside). Faces are found,
@@ -276,17 +286,16 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
 
       python dm_main.py --run transform me.jpg --text "smiling, no glasses"
     """
-    _load_tensorflow()
     from pathlib import Path
 
     try:
         files = _files(inputs)
         from makeover.edit import FaceEditor, output_path
         from makeover.edit import side_by_side as pair
-        from makeover.imageio import read_image, write_image
+        from makeover.imageio import write_image
         from makeover.text import request_vector
 
-        editor = FaceEditor.load(checkpoint, residual=residual)
+        editor = FaceEditor.load(checkpoint, residual=residual, runtime=runtime, detector=detector)
         vector, report, implied = request_vector(text, attrs, editor.conditioned)
         vector = vector * strength
     except _user_errors() as e:
@@ -296,14 +305,13 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
     out_path = Path(out) if out else None
     many = len(files) > 1
 
-    def work(path):
+    def work(path, photo):
         target = output_path(path, out_path, suffix, many)
-        photo = read_image(path, max_pixels)
         result = editor.edit(photo, vector, all_faces)
         write_image(target, pair(photo, result.photo) if side_by_side else result.photo)
         return f"{path} -> {target} ({len(result.faces)} face{'s' * (len(result.faces) != 1)})"
 
-    _batch(files, work, "transform")
+    _batch(files, work, "transform", max_pixels)
 
 
 @cli.command()
@@ -313,7 +321,8 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
 @click.option("--all-faces", is_flag=True, help="Describe every face, not only the largest.")
 @click.option("--max-pixels", type=click.IntRange(1), default=60_000_000, show_default=True,
               help="Refuse images larger than this.")
-def describe(inputs, checkpoint, all_faces, max_pixels):
+@DETECTOR_OPTION
+def describe(inputs, checkpoint, all_faces, max_pixels, detector):
     """Say what a face looks like: a sentence and a table of attribute probabilities.
 
     The sentence uses the words `transform --text` understands, so it can be
@@ -324,19 +333,18 @@ def describe(inputs, checkpoint, all_faces, max_pixels):
         files = _files(inputs)
         from makeover.classify import load_classifier, predict_logits
         from makeover.edit import aligned_faces
-        from makeover.faces import FaceDetector
-        from makeover.imageio import read_image
+        from makeover.faces import make_detector
         from makeover.text import describe_attributes
 
         classifier, meta = load_classifier(checkpoint)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None
-    names, size, detector = meta["attributes"], meta["image_size"], FaceDetector()
+    names, size, detector = meta["attributes"], meta["image_size"], make_detector(detector)
 
-    def work(path):
+    def work(path, photo):
         import numpy as np
 
-        faces, _, crops = aligned_faces(detector, read_image(path, max_pixels), size, all_faces)
+        faces, _, crops = aligned_faces(detector, photo, size, all_faces)
         lines = []
         for k, logits in enumerate(predict_logits(classifier, crops)):
             p = 1.0 / (1.0 + np.exp(-logits))
@@ -346,7 +354,7 @@ def describe(inputs, checkpoint, all_faces, max_pixels):
             lines += [f"  {a:<20} {q:5.2f} {'#' * round(q * 20)}" for a, q in sorted(zip(names, p), key=lambda t: -t[1])]
         return "\n".join(lines)
 
-    _batch(files, work, "describe")
+    _batch(files, work, "describe", max_pixels)
 
 
 @cli.command()

@@ -45,11 +45,23 @@ class FaceEditor:
         self._cache_key, self._cache = None, None
 
     @classmethod
-    def load(cls, checkpoint: str | Path | None = None, residual: bool = True) -> "FaceEditor":
-        from makeover.inference import load_generator
+    def load(cls, checkpoint: str | Path | None = None, residual: bool = True, runtime: str = "keras",
+             detector: str = "mtcnn") -> "FaceEditor":
+        """The generator of `checkpoint` on `runtime` ("litert": its generator.tflite; "keras"; "auto": LiteRT
+        where a current export is there, else Keras) and a face `detector` (faces.make_detector)."""
+        from makeover.faces import make_detector
+        from makeover.inference import ModelFileError, load_generator, load_lite_generator
 
-        model, meta = load_generator(checkpoint)
-        return cls(model, meta, residual=residual)
+        lite = load_lite_generator(checkpoint) if runtime in ("auto", "litert") else None
+        if lite is None and runtime == "litert":
+            raise ModelFileError(f"no current generator.tflite for {checkpoint or 'the shipped model'} (or no LiteRT "
+                                 "runtime): export one with tools/export_tflite.py, or use --runtime keras")
+        if lite is None:
+            from makeover.tfload import load_tensorflow
+
+            load_tensorflow()
+        model, meta = lite or load_generator(checkpoint)
+        return cls(model, meta, detector=make_detector(detector), residual=residual)
 
     def with_mode(self, residual: bool) -> "FaceEditor":
         """The same editor (same generator and detector) editing residually or directly."""

@@ -127,3 +127,20 @@ def list_images(inputs: list[str | Path]) -> list[Path]:
         else:
             out.append(item)
     return out
+
+
+def read_ahead(paths: list[Path], max_pixels: int = DEFAULT_MAX_PIXELS, depth: int = 2):
+    """(path, future of read_image(path)) in order, decoding up to `depth` photos ahead on a thread while the
+    caller edits the current one (Pillow decodes without holding the GIL). future.result() raises what
+    read_image raises. Memory stays bounded: at most depth + 1 photos are held."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        pending = deque()
+        for path in paths:
+            pending.append((path, pool.submit(read_image, path, max_pixels)))
+            if len(pending) > depth:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()

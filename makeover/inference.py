@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT_MODEL = CHECKPOINTS / "celeba64"
+log = logging.getLogger(__name__)
 
 
 def resolve_model(path: str | Path | None, filename: str) -> Path:
@@ -120,6 +121,66 @@ def _check_kind(model, meta: dict | None, target: Path, filename: str) -> None:
 
 def load_generator(path: str | Path | None):
     return load_model(path, "generator.keras")
+
+
+TFLITE_KEY = "tflite"  # generator.json's record of the generator.tflite exported from generator.keras
+
+
+def load_lite_generator(path: str | Path | None):
+    """(LiteGenerator, metadata) from the generator.tflite beside generator.keras, or None where there is
+    none, the LiteRT runtime is missing, or it was exported from another generator.keras (a stale export)."""
+    from makeover import lite
+
+    target = resolve_model(path, "generator.keras")
+    exported = target.with_suffix(".tflite")
+    if not exported.is_file() or not lite.available():
+        return None
+    meta = _read_meta(target.with_suffix(".json"))
+    if meta.get(TFLITE_KEY, {}).get("sha256") != lite.file_digest(target):
+        log.warning("%s was exported from another %s; using the Keras model (re-export with "
+                    "tools/export_tflite.py)", exported, target.name)
+        return None
+    try:
+        generator = lite.LiteGenerator(exported)
+    except Exception as e:  # noqa: BLE001 - a damaged flatbuffer: the file is at fault
+        raise ModelFileError(f"{exported}: {_load_failure(e)}") from None
+    attributes, size = meta.get("attributes"), meta.get("image_size")
+    details = {d["name"]: tuple(d["shape_signature"]) for d in generator.model.inputs}
+    if not isinstance(attributes, list) or sorted(details.values(), key=len) != [(-1, len(attributes)),
+                                                                               (-1, size, size, 3)]:
+        raise ModelFileError(f"{exported}: its inputs {sorted(details.values(), key=len)} do not match "
+                             f"{target.with_suffix('.json').name}; re-export it with tools/export_tflite.py")
+    return generator, meta
+
+
+def export_lite_generator(path: str | Path | None, check_inputs: int = 64, seed: int = 0) -> dict:
+    """Export generator.keras (in `path`, see resolve_model) to generator.tflite beside it, check that both
+    give the same images on `check_inputs` random faces and requests, and record the export in generator.json.
+    Returns the record: the .keras file's sha256 and the largest difference seen (in [-1, 1] units)."""
+    import os
+
+    import numpy as np
+
+    from makeover import lite
+
+    model, meta = load_generator(path)
+    target = resolve_model(path, "generator.keras")
+    exported = target.with_suffix(".tflite")
+    tmp = exported.with_name(f".tmp-{os.getpid()}-{exported.name}")
+    model.export(str(tmp), format="litert", verbose=False)
+    rng = np.random.default_rng(seed)
+    size, k = model.inputs[0].shape[1], model.inputs[1].shape[1]
+    x = rng.uniform(-1, 1, (check_inputs, size, size, 3)).astype(np.float32)
+    c = rng.choice([-1.0, 0.0, 1.0], (check_inputs, k)).astype(np.float32)
+    want = np.asarray(model([x, c], training=False))
+    got = lite.LiteGenerator(tmp)([x, c])
+    os.replace(tmp, exported)
+    record = {"sha256": lite.file_digest(target), "max_abs_error": float(np.abs(want - got).max()),
+              "checked_inputs": check_inputs}
+    from makeover.config import save_json
+
+    save_json({**meta, TFLITE_KEY: record}, target.with_suffix(".json"))
+    return record
 
 
 # An edit this model made in fewer than half the evaluated faces gets a warning, when at least

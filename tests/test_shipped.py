@@ -48,3 +48,18 @@ def test_shipped_evaluation_is_the_one_on_the_card(name):
     assert f"| **mean** | **{model['mean_success']:.3f}** |" in card
     male = model["per_attribute"]["Male"]
     assert f"| Male | {male['on']['share']:.3f} ({male['on']['asked']}) |" in card
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_tflite_is_exported_from_the_shipped_generator(name):
+    """transform uses generator.tflite only while it matches generator.keras: shipping a new generator
+    without `tools/export_tflite.py` would silently lose the fast path, so the two must agree here."""
+    from makeover import lite
+
+    folder = CHECKPOINTS / name
+    if not (folder / "generator.tflite").is_file():
+        pytest.skip(f"{name} ships no generator.tflite")
+    record = json.loads((folder / "generator.json").read_text())["tflite"]
+    assert record["sha256"] == lite.file_digest(folder / "generator.keras"), \
+        f"re-export: python tools/export_tflite.py checkpoints/{name}"
+    assert record["max_abs_error"] < 1e-4

@@ -5,6 +5,7 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import keras
 import numpy as np
 import pytest
@@ -187,9 +188,29 @@ def test_inference_bench_runs_on_a_tiny_config(tmp_path, monkeypatch):
 
     monkeypatch.setattr(bench, "INFERENCE_FILE", tmp_path / "inference.md")
     config = tiny_config()
-    r = bench.run_inference_bench(config, tmp_path / "tiny", photos_dir=None)
-    assert r["generate_faces_per_s"] > 0 and "transform_cold_s" not in r
-    assert "| tiny | - | - | - |" in (tmp_path / "inference.md").read_text()
+    rows = bench.run_inference_bench(config, tmp_path / "tiny", photos_dir=None)
+    assert [r["model"] for r in rows] == ["tiny keras+mtcnn", "tiny litert+auto"]
+    assert all(r["generate_faces_per_s"] > 0 and "transform_cold_s" not in r for r in rows)
+    text = (tmp_path / "inference.md").read_text()
+    assert "| tiny keras+mtcnn | - | - | - |" in text and "| tiny litert+auto | - | - | - |" in text
+
+
+def test_inference_bench_times_both_transform_paths_on_photos(tmp_path, monkeypatch):
+    """Warm transform on each path (keras + MTCNN, LiteRT + BlazeFace), with the untrained model exported to
+    .tflite; noise photos hold no face, so the cold run is not timed and no face is found."""
+    from makeover import bench
+
+    monkeypatch.setattr(bench, "INFERENCE_FILE", tmp_path / "inference.md")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(photos / f"{k}.jpg"), np.random.default_rng(k).integers(0, 255, (120, 160, 3), np.uint8))
+    config = tiny_config()
+    model = bench.bench_model(tmp_path / "none", config)
+    assert (model / "generator.tflite").is_file()
+    rows = bench.run_inference_bench(config, model, photos, record=False)
+    for r in rows:
+        assert r["photos"] == 3 and r["faces_found"] == 0 and r["transform_photos_per_s"] > 0
 
 
 def _guide_classifier(folder, names, size):

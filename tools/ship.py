@@ -1,7 +1,9 @@
 """Copy a model's inference files from run folders into checkpoints/NAME/ and write its model card.
 
 Only inference weights travel (generator.keras, text_to_face.keras, classifier.keras and
-their .json); discriminators and optimizer state stay in the run folders. A part not given
+their .json); discriminators and optimizer state stay in the run folders. After shipping a new
+generator, export it for transform's fast path: python tools/export_tflite.py checkpoints/NAME
+(tests/test_shipped.py fails until the two match). A part not given
 (say --text) keeps its files and its section of the existing card.
 
     python tools/ship.py checkpoints/celeba64 --makeover runs/00000-celeba64 --text runs/00003-text \\
