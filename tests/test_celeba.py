@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import zipfile
@@ -112,3 +113,52 @@ def test_real_sample_loads_and_crops(celeba_sample):
     assert image.shape == (64, 64, 3) and image.dtype == np.uint8
     sel = select_images(source, ("Male",), "male", "female")
     assert len(sel.src_indices) + len(sel.real_indices) == 660
+
+
+def test_a_frame_at_half_size_gives_the_full_size_crop():
+    """celeba_large's frames are CelebA's scaled by 1/2: the crop template scales with the frame, to the
+    sub-pixel, so the two crops of one face agree (a half-pixel slip, as integer rounding made, does not)."""
+    from makeover.data.pipeline import crop_celeba
+
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (218, 178, 3), np.uint8), (0, 0), 3)
+    full = cv2.resize(smooth, (178, 218), interpolation=cv2.INTER_LINEAR)
+    half = cv2.resize(full, (89, 109), interpolation=cv2.INTER_AREA)
+    want = crop_celeba(full, 64).astype(float)
+    assert np.abs(crop_celeba(half, 64).astype(float) - want).mean() < 0.5
+    slipped = np.roll(cv2.resize(full, (89, 109), interpolation=cv2.INTER_AREA), 1, axis=1)
+    assert np.abs(crop_celeba(slipped, 64).astype(float) - want).mean() > 1.0
+
+
+CELEBA_LARGE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "celeba_large"
+
+
+@pytest.mark.skipif(not (CELEBA_LARGE / celeba.ATTR_FILE).is_file(), reason=f"celeba_large not present at {CELEBA_LARGE}")
+def test_celeba_large_gives_the_sample_crops_within_jpeg_noise(celeba_sample):
+    """The same faces in both folders (celeba_large holds every sample id at half size, JPEG q80): the crops
+    differ by no more than halving and re-encoding a full-size frame does (3.8/255 measured), well under a
+    1-pixel slip of the full-size crop (5.5/255)."""
+    from makeover.data.pipeline import crop_celeba
+
+    names = sorted(os.listdir(celeba_sample / celeba.IMAGE_DIR))[:40]
+    gaps = []
+    for name in names:
+        full = cv2.imread(str(celeba_sample / celeba.IMAGE_DIR / name))
+        half = cv2.imread(str(CELEBA_LARGE / celeba.IMAGE_DIR / name))
+        assert half.shape == (109, 89, 3)
+        gaps.append(np.abs(crop_celeba(full, 64).astype(float) - crop_celeba(half, 64).astype(float)).mean())
+    assert np.mean(gaps) < 4.5, np.mean(gaps)
+
+
+@pytest.mark.skipif(not (CELEBA_LARGE / celeba.ATTR_FILE).is_file(), reason=f"celeba_large not present at {CELEBA_LARGE}")
+def test_celeba_large_streams_its_official_split():
+    """43,407 train faces: the labels are held (int8), the images read one at a time as the stream asks."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    source = CelebASource(CELEBA_LARGE, "train")
+    assert len(source) == 43_407
+    assert source.load(0, 64).shape == (64, 64, 3)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200, f"opening the data set grew the process by {grown_mb:.0f} MB"
+    assert len(CelebASource(CELEBA_LARGE, "val")) == 5_185 and len(CelebASource(CELEBA_LARGE, "test")) == 4_930

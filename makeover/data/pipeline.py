@@ -22,7 +22,7 @@ from makeover.attributes import (CELEBA_ATTRIBUTES, AttributeError_, explain_emp
                                  parse_expression, select, terms_to_vector)
 from makeover.data import celeba
 from makeover.data.synthetic import SyntheticFaces
-from makeover.data.template import CROP_SIZE, CROP_X, CROP_Y
+from makeover.data.template import CELEBA_FRAME, CROP_SIZE, CROP_X, CROP_Y
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,21 @@ class CelebASource:
 
 
 def crop_celeba(image_rgb: np.ndarray, size: int) -> np.ndarray:
-    """Crop the template's face square from a 178x218 aligned image and resize it."""
+    """The template's face square of an aligned CelebA frame at any scale (178x218, or celeba_large's
+    89x109), resized to size x size the way a photo's face is (faces.crop_face: at CelebA scale, 148 px,
+    then INTER_AREA).
+
+    The frame's pixel centres map exactly onto the full-size frame's, so the same face cropped from a
+    half-size copy matches its full-size crop within JPEG noise (tests/test_celeba.py); at full size the
+    warp is a whole-pixel shift, an exact copy of the square.
+    """
     h, w = image_rgb.shape[:2]
-    sx, sy = w / 178.0, h / 218.0  # tolerate aligned images saved at another scale
-    x0, y0 = int(round(CROP_X * sx)), int(round(CROP_Y * sy))
-    crop = image_rgb[y0:y0 + int(round(CROP_SIZE * sy)), x0:x0 + int(round(CROP_SIZE * sx))]
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+    sx, sy = w / CELEBA_FRAME[0], h / CELEBA_FRAME[1]
+    # a pixel centre u + 0.5 of this frame is at (u + 0.5) / s in the full-size one; minus the crop's corner
+    to_crop = np.array([[1 / sx, 0, 0.5 / sx - 0.5 - CROP_X], [0, 1 / sy, 0.5 / sy - 0.5 - CROP_Y]])
+    square = cv2.warpAffine(image_rgb, to_crop, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
 
 
 class SyntheticSource:
