@@ -49,6 +49,10 @@ def train_classifier(config: dict, out: str | Path, name: str, fallback_to_synth
                   metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
     stream = image_stream(source, np.arange(len(source)), names, size, seed, 0)
     ds = stream.map(lambda x, y: (x, (y + 1.0) / 2.0)).batch(c["batch_size"], drop_remainder=True)
+    if c.get("augment"):  # the judge: photo-like variation that no pixel-scale pattern survives (data/augment.py)
+        from makeover.data.augment import augment_faces
+
+        ds = ds.map(lambda x, y: (augment_faces(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     t0 = time.time()
     with ordered_data_ok():
         trainer.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=c["epochs"], steps_per_epoch=steps,
@@ -59,16 +63,30 @@ def train_classifier(config: dict, out: str | Path, name: str, fallback_to_synth
                            fallback_to_synthetic)
     accuracy = attribute_accuracy(model, held_out, names, size)
     accuracy["attacked"] = attacked_accuracy(model, held_out, names, size, ROBUSTNESS_PROBE_EPS)
+    val = _val_accuracy(model, data, names, size, seed, fallback_to_synthetic)
     path = run / "classifier.keras"
     inference_only(model).save(path)
     save_json({"attributes": list(names), "image_size": size, "dataset": data["dataset"],
-               "train_images": len(source), "epochs": c["epochs"], "wall_seconds": round(wall, 1),
-               "held_out_split": "test", "held_out_images": len(held_out), **accuracy},
-              run / "classifier.json")
+               "train_images": len(source), "epochs": c["epochs"], "augment": bool(c.get("augment")),
+               "wall_seconds": round(wall, 1), "held_out_split": "test", "held_out_images": len(held_out),
+               **accuracy, **val}, run / "classifier.json")
     log.info("mean accuracy on the test split: %.3f (majority baseline %.3f); %.3f under an L2 attack of %.1f",
              accuracy["mean_accuracy"], accuracy["mean_majority"], accuracy["attacked"]["mean_accuracy"],
              ROBUSTNESS_PROBE_EPS)
     return run
+
+
+def _val_accuracy(model, data: dict, names, size: int, seed: int, fallback_to_synthetic: bool) -> dict:
+    """{"val": mean accuracy on the validation split} where the data set has one, else {}."""
+    from makeover.data.celeba import DatasetError
+
+    try:
+        val = open_source(data["dataset"], "val", max(64, data["synthetic_size"] // 10), seed, fallback_to_synthetic)
+    except DatasetError:  # a CelebA folder without list_eval_partition.txt
+        return {}
+    result = attribute_accuracy(model, val, names, size)
+    return {"val": {"images": len(val), "mean_accuracy": result["mean_accuracy"],
+                    "mean_majority": result["mean_majority"]}}
 
 
 def inference_only(model):

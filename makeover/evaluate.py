@@ -110,6 +110,9 @@ class Judge:
 # ---------------------------------------------------------------- makeover
 
 RESCALE = 0.75   # edits are judged again shrunk to this and brought back (see rescaled)
+# The texture-proof headline: edits judged after a low-pass, shrunk to half and brought back, which wipes out
+# a pattern only classifiers read (a 4-px dot band) and keeps a change a person sees (issue 39).
+LOWPASS = 0.5
 
 
 def rescaled(images: np.ndarray, scale: float) -> np.ndarray:
@@ -174,18 +177,34 @@ def edit_metrics(edit, images: np.ndarray, labels: np.ndarray, conditioned: tupl
         j = judge.names.index(name)
         others = [judge.names.index(a) for a, v in zip(conditioned, c[0]) if v == 0 and a in judge.names]
         hit = seen[:, j] == -labels[:, k]
+        hit_lowpass = judge.signs(rescaled(out, LOWPASS))[:, j] == -labels[:, k]
         per[name] = {"success": float(np.mean(hit)), **by_direction(hit, -labels[:, k]),
+                     "success_lowpass": float(np.mean(hit_lowpass)),
+                     "lowpass": by_direction(hit_lowpass, -labels[:, k]),
                      "success_rescaled": float(np.mean(judge.signs(rescaled(out, RESCALE))[:, j] == -labels[:, k])),
                      "preserved": float(np.mean(seen[:, others] == before[:, others])),
                      "mean_abs_change": float(np.abs(out.astype(np.float32) - images).mean()),
                      "texture": edit_texture(out, images)}
     headline = [per[a]["success"] for a in HEADLINE if a in per]
+    headline_lowpass = [per[a]["success_lowpass"] for a in HEADLINE if a in per]
     return {"per_attribute": per,
+            "headline_lowpass": float(np.mean(headline_lowpass)) if headline_lowpass else None,
+            "lowpass_directions": _direction_means(per, HEADLINE),
             "mean_success": float(np.mean([v["success"] for v in per.values()])),
             "mean_success_rescaled": float(np.mean([v["success_rescaled"] for v in per.values()])),
             "headline_success": float(np.mean(headline)) if headline else None,
             "mean_preserved": float(np.mean([v["preserved"] for v in per.values()])),
             "mean_texture": _mean_of_known([v["texture"] for v in per.values()])}
+
+
+def _direction_means(per: dict, names) -> dict:
+    """The low-pass success over `names`, asked on and asked off separately (each weighted by its faces)."""
+    out = {}
+    for key in ("on", "off"):
+        cells = [per[a]["lowpass"][key] for a in names if a in per and per[a]["lowpass"][key]["asked"]]
+        asked = sum(c["asked"] for c in cells)
+        out[key] = sum(c["share"] * c["asked"] for c in cells) / asked if asked else None
+    return out
 
 
 def by_direction(hit: np.ndarray, asked: np.ndarray) -> dict:
@@ -216,7 +235,8 @@ def strength_sweep(edit, images, labels, conditioned: tuple[str, ...], judge: Ju
     rows = []
     for s in strengths:
         m = at_one if s == 1 and at_one else edit_metrics(edit, images, labels, conditioned, judge, s)
-        rows.append({"strength": float(s), **{k: m[k] for k in ("mean_success", "headline_success", "mean_preserved")},
+        rows.append({"strength": float(s), **{k: m[k] for k in ("mean_success", "headline_success", "headline_lowpass",
+                                                               "mean_preserved")},
                      "mean_abs_change": float(np.mean([v["mean_abs_change"] for v in m["per_attribute"].values()]))})
     return rows
 
@@ -375,7 +395,7 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
         report["makeover"] = {"mode": _mode(residual), "model": model,
                               "other_mode": {"mode": _mode(not residual),
                                              **{k: other[k] for k in ("mean_success", "headline_success",
-                                                                      "mean_preserved")}},
+                                                                      "headline_lowpass", "mean_preserved")}},
                               "identity_baseline": edit_metrics(identity, images, labels, conditioned, judge),
                               "reconstruction": reconstruction_metrics(editor.generate_crops, images, labels),
                               "texture_real_pairs": edit_texture(np.roll(images, 1, axis=0), images)}
@@ -448,20 +468,26 @@ def markdown(report: dict) -> str:
         lines += [f"| **mean** | **{model['mean_success']:.3f}** | {model['mean_success_rescaled']:.3f} | "
                   f"{base['mean_success']:.3f} | {base['mean_success_rescaled']:.3f} | "
                   f"{model['mean_preserved']:.3f} | | {_cell(model.get('mean_texture'))} |", "",
-                  f"Headline mean (Male, Smiling, Eyeglasses, Young, hair colours): "
-                  f"{model['headline_success']:.3f} (identity {base['headline_success']:.3f}).", ""]
+                  f"**Headline, texture-proof** (Male, Smiling, Eyeglasses, Young, hair colours; each edit judged "
+                  f"after shrinking to {LOWPASS:g} and back): **{model['headline_lowpass']:.3f}** (identity "
+                  f"{base['headline_lowpass']:.3f}); adding "
+                  f"{_cell(model['lowpass_directions']['on'])}, removing {_cell(model['lowpass_directions']['off'])}. "
+                  f"Judged sharp: {model['headline_success']:.3f} (identity {base['headline_success']:.3f}).", ""]
         if "other_mode" in m:
             o = m["other_mode"]
             lines += [f"The other mode, {o['mode']}: edit success {o['mean_success']:.3f}, headline "
-                      f"{o['headline_success']:.3f}, preserved {o['mean_preserved']:.3f}.", ""]
+                      f"{_cell(o.get('headline_lowpass'))} texture-proof, {o['headline_success']:.3f} sharp, preserved "
+                      f"{o['mean_preserved']:.3f}.", ""]
         r = m["reconstruction"]
         lines += [f"Reconstruction (G's own, target = own attributes): PSNR {r['psnr']:.2f} dB, "
                   f"SSIM {r['ssim']:.4f} (identity: PSNR inf, SSIM 1).", ""]
         if "strength_sweep" in m:
             lines += ["### Test-time strength (`transform --strength`)", "",
-                      "| strength | edit success | headline | preserved | mean abs change |", "|---|---|---|---|---|"]
-            lines += [f"| {r['strength']:g} | {r['mean_success']:.3f} | {r['headline_success']:.3f} | "
-                      f"{r['mean_preserved']:.3f} | {r['mean_abs_change']:.1f} |" for r in m["strength_sweep"]]
+                      "| strength | edit success | headline (texture-proof) | headline (sharp) | preserved | "
+                      "mean abs change |", "|---|---|---|---|---|---|"]
+            lines += [f"| {r['strength']:g} | {r['mean_success']:.3f} | {_cell(r.get('headline_lowpass'))} | "
+                      f"{r['headline_success']:.3f} | {r['mean_preserved']:.3f} | {r['mean_abs_change']:.1f} |"
+                      for r in m["strength_sweep"]]
             lines.append("")
     if "counterfactual" in report:
         cf = report["counterfactual"]

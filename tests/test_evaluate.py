@@ -122,6 +122,18 @@ def test_success_at_a_smaller_scale_tells_a_texture_from_a_shape():
         m = edit_metrics(edit, images, labels, C, BlockJudge())["per_attribute"]["Eyeglasses"]
         assert m["success"] == 1.0
         assert (m["success_rescaled"] == 1.0) if kept else (m["success_rescaled"] == 0.0), m
+        assert (m["success_lowpass"] == 1.0) if kept else (m["success_lowpass"] == 0.0), m  # the headline's judge
+        assert m["lowpass"]["on"] == {"share": m["success_lowpass"], "asked": 4} and m["lowpass"]["off"]["asked"] == 0
+
+
+def test_the_texture_proof_headline_averages_the_low_pass_successes_by_direction():
+    per = {"Male": {"success_lowpass": 1.0, "lowpass": {"on": {"share": 1.0, "asked": 3}, "off": {"share": None, "asked": 0}}},
+           "Smiling": {"success_lowpass": 0.5, "lowpass": {"on": {"share": 0.0, "asked": 1}, "off": {"share": 1.0, "asked": 1}}},
+           "Bald": {"success_lowpass": 0.0, "lowpass": {"on": {"share": 0.0, "asked": 9}, "off": {"share": None, "asked": 0}}}}
+    from makeover.evaluate import HEADLINE, _direction_means
+
+    assert "Bald" not in HEADLINE
+    assert _direction_means(per, HEADLINE) == {"on": 0.75, "off": 1.0}
 
 
 def test_edit_texture_tells_a_repeated_dot_pattern_from_a_solid_change():
