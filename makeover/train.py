@@ -200,14 +200,16 @@ def sample_targets(attrs: np.ndarray, conditioned, target: np.ndarray | None):
         for name in SAMPLE_EDITS if name in conditioned]
 
 
-def render_grid(generator, images, attrs, conditioned, target) -> np.ndarray:
-    """uint8 grid: one row per face, columns input | output(s)."""
-    from makeover.viz import image_grid
+def render_grid(generator, images, attrs, conditioned, target, target_name: str | None = None) -> np.ndarray:
+    """uint8 grid: one row per face, columns input | output(s), enlarged and titled (the source -> target
+    column by `target_name`, e.g. "as female")."""
+    from makeover.viz import labelled_grid
 
-    columns = [images]
-    for _, c in sample_targets(attrs, conditioned, target):
+    columns, titles = [images], ["input"]
+    for title, c in sample_targets(attrs, conditioned, target):
         columns.append(np.asarray(generator([images, c], training=False)))
-    return image_grid(columns)
+        titles.append(f"as {target_name}" if target_name and title == "output" else title)
+    return labelled_grid(columns, titles)
 
 
 # ---------------------------------------------------------------- callbacks
@@ -406,7 +408,8 @@ def _train_in(run: Path, config: dict, guide, source, selection, resume, init_ck
     sample_batch = sample_inputs(source, selection, conditioned, data["image_size"])
 
     def render():
-        return render_grid(gan.generator, *sample_batch, conditioned, selection.target)
+        return render_grid(gan.generator, *sample_batch, conditioned, selection.target,
+                           config.get("selection", {}).get("target"))
 
     callbacks = make_callbacks(gan, run, config, total, render) + list(extra_callbacks or [])
     return fit_run(gan, dataset, run, config, callbacks, source, lambda: export_generator(gan, config, run))

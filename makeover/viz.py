@@ -31,6 +31,23 @@ def image_grid(columns: list[np.ndarray], gap: int = 2) -> np.ndarray:
     return grid
 
 
+def labelled_grid(columns: list[np.ndarray], titles: list[str], min_side: int = 128, gap: int = 2) -> np.ndarray:
+    """image_grid at a size a person can see (each image enlarged by a whole factor, pixel for pixel, to at
+    least `min_side`), under a header naming each column."""
+    h = columns[0].shape[1]
+    factor = max(1, -(-min_side // h))
+    big = [np.repeat(np.repeat(c if c.dtype == np.uint8 else to_uint8(c), factor, 1), factor, 2) for c in columns]
+    grid = image_grid(big, gap)
+    side = h * factor
+    header = np.full((28, grid.shape[1], 3), 255, np.uint8)
+    for j, title in enumerate(titles):
+        scale = min(0.5, 0.5 * side / max(1, cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] + 8))
+        (tw, _), _ = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        x = j * (side + gap) + max(0, (side - tw) // 2)
+        cv2.putText(header, title, (x, 19), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.concatenate([header, grid])
+
+
 def save_png(rgb: np.ndarray, path: str | Path) -> Path:
     """Write an RGB uint8 image atomically."""
     path = Path(path)

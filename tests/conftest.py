@@ -1,6 +1,8 @@
 import importlib.util
 import os
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -12,6 +14,14 @@ import pytest  # noqa: E402
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 CELEBA_SAMPLE = SHARED / "celeba_sample"
 FULL_LABELS = SHARED / "list_attr_celeba_full.zip"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height but holds almost no data (a decompression-bomb stand-in)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def load_tool(name: str):

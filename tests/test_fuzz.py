@@ -11,7 +11,6 @@ import logging
 import os
 import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import cv2
@@ -21,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import CELEBA_SAMPLE, tiny_config
+from conftest import CELEBA_SAMPLE, png_header, tiny_config
 from makeover.cli import INTERNAL_ERROR, cli, main
 from makeover.edit import FaceEditor, NoFaceError
 from makeover.faces import CROP_SIZE, Face, template_points
@@ -201,14 +200,6 @@ def test_a_real_face_at_any_size_gives_no_face_or_an_edit(editor, width, aspect)
 
 
 # ------------------------------------------------------------------ hostile bytes
-
-def png_header(width, height):
-    """A PNG whose header claims width x height but holds almost nothing."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
-
 
 def gif_header(width, height):
     return b"GIF89a" + struct.pack("<HH", width, height) + b"\x80\x00\x00" + b"\0" * 6 + b";"

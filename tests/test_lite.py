@@ -5,14 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA_SAMPLE, SHARED
+from conftest import CELEBA_SAMPLE, SHARED, load_tool
 from makeover import lite
 from makeover.edit import FaceEditor
-from makeover.faces import CROP_SIZE, FallbackDetector, alignment, make_detector, template_points
+from makeover.faces import FallbackDetector, alignment, make_detector, template_points
 from makeover.imageio import Photo, read_image
 from makeover.inference import ModelFileError, export_lite_generator, load_lite_generator
 
@@ -128,6 +127,7 @@ def test_facemesh_aligns_celeba_faces_onto_the_template():
     from makeover.data.celeba import load_celeba
     from makeover.data.template import CROP_X, CROP_Y
 
+    eye_error = load_tool("detector_compare").eye_error
     detector = make_detector("blazeface")
     truth = np.array([[1, 0, -CROP_X], [0, 1, -CROP_Y]], np.float64)
     eyes = template_points()[:2] + (CROP_X, CROP_Y)
@@ -135,9 +135,7 @@ def test_facemesh_aligns_celeba_faces_onto_the_template():
     for name in load_celeba(CELEBA_SAMPLE, "val").names[:40]:
         faces = detector.detect(read_image(CELEBA_SAMPLE / "img_align_celeba" / name).rgb)
         if faces:
-            m = alignment(faces[0].landmarks)
-            errors.append(np.linalg.norm(cv2.transform(eyes[None], m)[0] - cv2.transform(eyes[None], truth)[0],
-                                         axis=1).max() * 64 / CROP_SIZE)
+            errors.append(eye_error(eyes, truth, alignment(faces[0].landmarks)))
     assert len(errors) >= 38
     assert np.median(errors) < 1.5, np.median(errors)
 
@@ -146,6 +144,7 @@ def test_facemesh_aligns_celeba_faces_onto_the_template():
 def test_blazeface_finds_what_mtcnn_finds_and_places_the_eyes_alike():
     from makeover.faces import FaceDetector
 
+    eye_error = load_tool("detector_compare").eye_error
     files = sorted(WILD.glob("*.jpg"))[:8]
     mesh, mtcnn = make_detector("blazeface"), FaceDetector()
     shifts = []
@@ -154,11 +153,7 @@ def test_blazeface_finds_what_mtcnn_finds_and_places_the_eyes_alike():
         old, new = mtcnn.detect(rgb), mesh.detect(rgb)
         assert bool(new) >= bool(old), path
         if old and new:
-            a = alignment(old[0].landmarks)
-            b = alignment(new[0].landmarks)
-            eyes = old[0].landmarks[None, :2]
-            shifts.append(np.linalg.norm(cv2.transform(eyes, a)[0] - cv2.transform(eyes, b)[0], axis=1).max()
-                          * 64 / CROP_SIZE)
+            shifts.append(eye_error(old[0].landmarks, alignment(old[0].landmarks), alignment(new[0].landmarks)))
     assert len(shifts) >= 6 and np.median(shifts) < 2.0, shifts
 
 

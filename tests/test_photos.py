@@ -1,14 +1,11 @@
 """Photos: safe reading, alignment round trip, paste-back, and `transform` / `describe` end to end."""
 
-import struct
-import zlib
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED
+from conftest import SHARED, png_header
 from makeover.cli import main
 from makeover.data.synthetic import SyntheticFaces
 from makeover.edit import FaceEditor, output_path
@@ -22,11 +19,7 @@ WILD = SHARED / "celeba_wild_dev" / "img_celeba"
 
 def _png_with_header(path, width, height):
     """A PNG whose header claims width x height but that holds almost no data."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(png_header(width, height))
 
 
 @pytest.mark.parametrize("kind", ["truncated", "zero_bytes", "not_an_image", "huge", "missing"])
