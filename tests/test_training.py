@@ -590,3 +590,21 @@ def test_recon_norm_is_checked():
         config["loss"][key] = value
         with pytest.raises(ValueError, match=key):
             build_gan(config, None)
+
+
+def test_sample_grid_is_enlarged_and_its_columns_titled():
+    """The grid a run writes is at a size a person can see (32 px faces shown at 128 px), titled per column."""
+    from makeover.train import render_grid
+
+    class Shift:
+        def __call__(self, inputs, training=False):
+            return np.clip(inputs[0] + 0.5, -1, 1)
+
+    images = np.full((3, 32, 32, 3), -0.5, np.float32)
+    attrs = -np.ones((3, 2), np.float32)
+    grid = render_grid(Shift(), images, attrs, ("Male", "Smiling"), np.array([1.0, 0.0]), "male")
+    assert grid.shape == (28 + 3 * 128 + 2 * 2, 2 * 128 + 2, 3)
+    header = grid[:28]
+    for x0 in (0, 130):  # a title inked over each column
+        assert (header[:, x0:x0 + 128] < 128).any()
+    assert (grid[28:28 + 128, :128] == grid[28, 0]).all()  # each face enlarged pixel for pixel
