@@ -608,3 +608,20 @@ def test_sample_grid_is_enlarged_and_its_columns_titled():
     for x0 in (0, 130):  # a title inked over each column
         assert (header[:, x0:x0 + 128] < 128).any()
     assert (grid[28:28 + 128, :128] == grid[28, 0]).all()  # each face enlarged pixel for pixel
+
+
+def test_diffaugment_changes_what_d_sees_and_is_checked(tmp_path):
+    """loss.diffaugment: D judges augmented real and fake images (its loss differs from the same step without),
+    G still trains through it; out-of-range values are refused."""
+    from makeover.models.recipe import LossSpec
+    from makeover.train import train
+
+    losses = {}
+    for amount in (0.0, 0.125):
+        config = tiny_config(steps=1)
+        config["loss"]["diffaugment"] = amount
+        run = train(config, tmp_path / str(amount), "diffaugment")
+        losses[amount] = json.loads((run / "stats.jsonl").read_text().splitlines()[-1])["d_loss"]
+    assert losses[0.0] != losses[0.125]
+    with pytest.raises(ValueError, match="diffaugment"):
+        LossSpec(diffaugment=0.5)

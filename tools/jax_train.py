@@ -336,9 +336,10 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed, guide
     guide_columns = np.array([guide_names.index(a) for a in names])
     flip_logits = flip_log_weights(config["loss"]["flip_weights"], names)
     flip_logits = np.zeros(len(names), np.float32) if flip_logits is None else flip_logits
-    if config["generator"]["masked"] or config["loss"]["targets"] != "flips" or config["loss"]["guide_min_scale"] < 1:
+    if (config["generator"]["masked"] or config["loss"]["targets"] != "flips" or config["loss"]["guide_min_scale"] < 1
+            or config["loss"].get("diffaugment", 0) > 0):
         raise click.ClickException("this trainer runs the shipped recipe only: generator.masked = false, "
-                                   "loss.targets = 'flips', loss.guide_min_scale = 1")
+                                   "loss.targets = 'flips', loss.guide_min_scale = 1, loss.diffaugment = 0")
     if generator.non_trainable_variables or discriminator.non_trainable_variables:
         raise click.ClickException("G and D must have no non-trainable state (batch statistics) here")
 

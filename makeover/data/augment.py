@@ -29,6 +29,13 @@ def augment_faces(x: tf.Tensor) -> tf.Tensor:
     return _jpeg(x)
 
 
+def diff_augment(x: tf.Tensor, shift: float = 0.125) -> tf.Tensor:
+    """DiffAugment (Zhao et al. 2020) for a discriminator: T(x) = colour jitter and a shift of up to `shift`
+    of the side, drawn per image, differentiable, applied to real and fake alike (D(T(x)) vs D(T(G(z)))).
+    No cutout: it can erase the very glasses the attribute head must read."""
+    return _colour(_shift(x, shift * tf.cast(tf.shape(x)[1], tf.float32)))
+
+
 def _rescale(x):
     size = tf.shape(x)[1]
     side = tf.cast(tf.round(tf.cast(size, tf.float32) * tf.random.uniform([], MIN_SCALE, 1.0)), tf.int32)
@@ -46,9 +53,9 @@ def _blur(x):
     return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
 
 
-def _shift(x):
+def _shift(x, max_shift=MAX_SHIFT):
     batch = tf.shape(x)[0]
-    d = tf.random.uniform([batch, 2], -MAX_SHIFT, MAX_SHIFT)
+    d = tf.random.uniform([batch, 2], -max_shift, max_shift)
     one, zero = tf.ones([batch, 1]), tf.zeros([batch, 1])
     # projective transforms [a0 a1 a2 b0 b1 b2 c0 c1]: output (x, y) samples input (x + dx, y + dy)
     transforms = tf.concat([one, zero, d[:, :1], zero, one, d[:, 1:], zero, zero], axis=1)

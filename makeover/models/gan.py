@@ -45,6 +45,7 @@ import keras
 import tensorflow as tf
 
 from makeover import losses
+from makeover.data.augment import diff_augment
 from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_log_weights,
                                     flip_targets, generator_loss, reconstruction_error)
 
@@ -267,9 +268,10 @@ class MakeoverGAN(GANBase):
                       if "pair_image" in data else tf.constant(0.0))
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
-                logits, cls = self.discriminator(
-                    [tf.concat([real_x, src_x, fake], 0), tf.concat([real_y, real_y, c_eff], 0)],
-                    training=True)
+                seen = tf.concat([real_x, src_x, fake], 0)
+                if spec.diffaugment > 0:  # D sees real and fake alike through T; G's gradient passes through T
+                    seen = diff_augment(seen, spec.diffaugment)
+                logits, cls = self.discriminator([seen, tf.concat([real_y, real_y, c_eff], 0)], training=True)
                 real_logit = logits[:n]
                 real_sum = tf.reduce_sum(real_logit)  # inside the tape: R1 differentiates it
             wrong_logit, fake_logit = logits[n:2 * n], logits[2 * n:]

@@ -43,6 +43,7 @@ class LossSpec:
     paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1", "charbonnier" or "psnr"
     recon_norm: str = "l1"      # the norm of the pixel, cycle and self-reconstruction terms (losses.image_error)
     recon_eps: float = 0.1      # "charbonnier": where it turns from squared to L1's slope, in [-1, 1] pixel units
+    diffaugment: float = 0.0    # > 0: DiffAugment on every D input (colour, shifts up to this share of the side)
 
     def __post_init__(self):
         for key in ("paired_norm", "recon_norm"):
@@ -50,6 +51,9 @@ class LossSpec:
                 raise ValueError(f"loss.{key} must be one of {losses.NORMS}, not {getattr(self, key)!r}")
         if self.recon_eps <= 0:
             raise ValueError(f"loss.recon_eps must be > 0 (e.g. 0.1), not {self.recon_eps}")
+        if not 0 <= self.diffaugment <= 0.25:
+            raise ValueError(f"loss.diffaugment must be in [0, 0.25] (0 = off; DiffAugment's 0.125), "
+                             f"not {self.diffaugment}")
 
 
 def reconstruction_error(output, target, spec: LossSpec):
