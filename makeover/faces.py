@@ -119,8 +119,8 @@ def crop_face(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     interpolates, which aliases when it shrinks a lot).
     """
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if scale < 0.8:
-        x0, y0, x1, y1 = _footprint(matrix, rgb.shape, margin=4)
+    x0, y0, x1, y1 = _footprint(matrix, rgb.shape, margin=4)
+    if scale < 0.8 and x1 > x0 and y1 > y0:  # (a face wholly off the photo has no ROI: warp it as it is)
         roi = rgb[y0:y1, x0:x1]
         sw, sh = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
         rgb = cv2.resize(roi, (sw, sh), interpolation=cv2.INTER_AREA)

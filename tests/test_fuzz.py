@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -174,7 +174,8 @@ def read_image_like(rgb):
 
 @fuzz_settings(FUZZ_EXAMPLES * 3)
 @given(placement=placements())
-def test_faces_of_any_size_and_place_are_aligned_and_pasted_back(editor, placement):
+@example(placement=((1, 114), np.array([[280.0, -6], [397, -6], [340, 66], [286, 114], [391, 114]])))  # found by
+def test_faces_of_any_size_and_place_are_aligned_and_pasted_back(editor, placement):  # the wide run: a large face off a 1-px photo
     _check_placement(editor, placement)
 
 
