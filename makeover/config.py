@@ -51,6 +51,28 @@ def _check_type(default, value, key: str) -> None:
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list", bool: "true or false"}
 
 
+# Keys that no longer exist, with the one value whose behaviour stayed (None: any value did). A run
+# folder or shipped config written before carries them; with that value they are dropped, with
+# another it is an error, since this version cannot train what that config asked for.
+RETIRED = {"generator": {"masked": False, "mask_floor": None},
+           "loss": {"targets": "flips", "phase_window": 0, "guide_min_scale": 1.0, "recon_norm": "l1",
+                    "recon_eps": None}}
+
+
+def drop_retired(config: dict) -> dict:
+    """`config` without RETIRED keys; a retired key holding another value is a one-line ConfigError."""
+    out = copy.deepcopy(config)
+    for section, keys in RETIRED.items():
+        table = out.get(section) or {}
+        for key, kept in keys.items():
+            if key in table:
+                value = table.pop(key)
+                if kept is not None and value != kept:
+                    raise ConfigError(f"config key '{section}.{key}' = {value!r} was retired (only {kept!r} is "
+                                      f"left); train it with the version in git history that had it")
+    return out
+
+
 def read_toml(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from makeover.config import ConfigError, save_json
+from makeover.config import ConfigError, drop_retired, save_json
 from makeover.data.pipeline import Selection, open_source, select_images, training_dataset
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ def saved_steps(resume: str | Path) -> int | None:
 def read_run_config(path: Path) -> dict:
     """A run folder's config.json; a damaged one is a one-line ConfigError."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = drop_retired(json.loads(path.read_text(encoding="utf-8")))
         if not isinstance(config["train"]["steps"], int):  # the one key every command reads from it
             raise TypeError("train.steps is not an integer")
     except (OSError, ValueError, KeyError, TypeError) as e:

@@ -238,15 +238,15 @@ def make_step(generator, discriminator, guide, config: dict, flip_logits, guide_
         def g_loss_fn(gp):
             both = G(gp, jnp.concatenate([src_x, src_x]), jnp.concatenate([c, self_targets(keys[3], src_y)]))
             fake = both[:n]
-            self_recon = reconstruction_error(both[n:], src_x, spec)
+            self_recon = reconstruction_error(both[n:], src_x)
             logits, cls = D(dp, jnp.concatenate([src_x, fake]), jnp.concatenate([real_y, c_eff]))
             g_adv = losses.g_hinge(logits[n:])
             g_cls = losses.edit_loss(cls[n:], cls[:n], c, src_y)
             judged = judge(guide_state, jnp.concatenate([fake, src_x]))
             g_guide = losses.edit_loss(judged[:n], judged[n:], c, src_y)
-            cycle = reconstruction_error(G(gp, fake, c_back), src_x, spec)
-            pixel = reconstruction_error(fake, src_x, spec)
-            phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
+            cycle = reconstruction_error(G(gp, fake, c_back), src_x)
+            pixel = reconstruction_error(fake, src_x)
+            phase = losses.subpixel_phase(fake - src_x)
             terms = {"pixel": pixel, "phase": phase, "g_adv": g_adv, "g_cls": g_cls, "g_guide": g_guide,
                      "cycle": cycle, "self_recon": self_recon}
             g_loss = generator_loss(terms, spec, a, w_pixel, w_adv)
@@ -336,10 +336,8 @@ def train(prepared, out, seconds, max_steps, chunk, log_every, sets, seed, guide
     guide_columns = np.array([guide_names.index(a) for a in names])
     flip_logits = flip_log_weights(config["loss"]["flip_weights"], names)
     flip_logits = np.zeros(len(names), np.float32) if flip_logits is None else flip_logits
-    if (config["generator"]["masked"] or config["loss"]["targets"] != "flips" or config["loss"]["guide_min_scale"] < 1
-            or config["loss"].get("diffaugment", 0) > 0):
-        raise click.ClickException("this trainer runs the shipped recipe only: generator.masked = false, "
-                                   "loss.targets = 'flips', loss.guide_min_scale = 1, loss.diffaugment = 0")
+    if config["loss"].get("diffaugment", 0) > 0:
+        raise click.ClickException("this trainer runs the shipped recipe only: loss.diffaugment = 0")
     if generator.non_trainable_variables or discriminator.non_trainable_variables:
         raise click.ClickException("G and D must have no non-trainable state (batch statistics) here")
 

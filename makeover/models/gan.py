@@ -5,13 +5,12 @@ Each step sees two independent real streams: `src` (images to edit) and `real`
 source->target mode, any image in multi-attribute mode).
 
 - Target attributes c: in source->target mode the target expression's vector;
-  in multi-attribute mode (`targets = "flips"`) src's own labels with one
-  attribute flipped (drawn in proportion to `flip_weights`, uniformly by
-  default; each other one too with probability `extra_flips`), the rest
-  dropped to 0 ("keep") with probability `keep_prob`, then the conflict
-  rules; or (`targets = "real"`) the labels of the `real` images, dropped
-  likewise. Copied real labels mostly repeat what src already is, so few
-  steps asked for an edit at all.
+  in multi-attribute mode src's own labels with one attribute flipped (drawn
+  in proportion to `flip_weights`, uniformly by default; each other one too
+  with probability `extra_flips`), the rest dropped to 0 ("keep") with
+  probability `keep_prob`, then the conflict rules. (Copying the real
+  stream's labels instead mostly repeated what src already was: few steps
+  asked for an edit at all.)
 - D judges three pairs in one batched call: (real, its labels) = real,
   (src, real labels) = wrong pairing, fake (matching-aware, GAN-INT-CLS), and
   (G(src, c), c_eff) = fake, where c_eff fills c's zeros with src's labels.
@@ -49,7 +48,7 @@ from makeover.data.augment import diff_augment
 from makeover.models.recipe import (LossSpec, annealed_weights, discriminator_loss, flip_log_weights,
                                     flip_targets, generator_loss, reconstruction_error)
 
-__all__ = ["GANBase", "LOG_KEYS", "LossSpec", "MakeoverGAN", "flip_logits", "frozen", "guide_view"]
+__all__ = ["GANBase", "LOG_KEYS", "LossSpec", "MakeoverGAN", "flip_logits", "frozen"]
 
 
 LOG_KEYS = ("g_loss", "d_loss", "pixel", "phase", "g_adv", "g_cls", "g_guide", "cycle", "self_recon", "paired",
@@ -60,28 +59,6 @@ def flip_logits(weights: dict, attributes: list[str] | None):
     """recipe.flip_log_weights as a (1, k) tensor for tf.random.stateless_categorical, or None (uniform)."""
     logs = flip_log_weights(weights, attributes)
     return None if logs is None else tf.constant(logs[None])
-
-
-def guide_view(images, seed, min_scale: float):
-    """`images` seen at one random scale s in [min_scale, 1]: shrunk to s of their size
-    (antialiased bilinear; "area" has no gradient) and brought back (bilinear). What the
-    guide judges when loss.guide_min_scale < 1.
-
-    A frozen classifier's gradient asks G for whatever moves its logits most, and a texture a
-    few pixels across does (the shipped CelebA model's glasses: a dot band over the eyes that
-    the evaluation classifier reads as glasses in 0.48 of edits, and in 0.04 once shrunk to 3/4
-    and back, while it still read 0.73 of real glasses, from 0.86: tools/blur_probe.py). A
-    verdict that must survive the rescale asks for structure, as the random crops and resizes
-    of CLIP-guided drawing do.
-    Measured once, and not enough: celeba64 went on from step 11,822 to 14,000 at min_scale 0.5
-    (runs/00005-celeba64-guidescale); glasses edits were then read 0.79 at full size and 0.71 at
-    3/4, but what G drew was a coarser checker band over the eyes, not glasses: the texture
-    moved to a scale the rescale keeps. Hence off by default.
-    """
-    size = tf.shape(images)[1:3]
-    s = tf.random.stateless_uniform((), seed, min_scale, 1.0)
-    small = tf.maximum(tf.cast(tf.round(tf.cast(size, tf.float32) * s), tf.int32), 1)
-    return tf.image.resize(tf.image.resize(images, small, "bilinear", antialias=True), size, "bilinear")
 
 
 def frozen(model: keras.Model):
@@ -185,7 +162,7 @@ class GANBase(keras.Model):
                                        (d_tape, d_loss, self.discriminator, self.d_optimizer)):
             variables = model.trainable_variables
             grads = tape.gradient(loss, variables)
-            # None: a variable the loss does not reach (the unused mask head of an unmasked G)
+            # None: a variable the loss does not reach (the decoder's unused mask head: networks.build_decoder)
             opt.apply_gradients([(g / replicas, v) for g, v in zip(grads, variables) if g is not None])
         for k, v in values.items():
             self.trackers[k].update_state(v)
@@ -201,15 +178,6 @@ class MakeoverGAN(GANBase):
                  target: list[float] | None = None, seed: int = 0, attributes: list[str] | None = None,
                  **kwargs):
         super().__init__(generator, discriminator, loss_spec, seed, **kwargs)
-        if self.loss_spec.targets not in ("flips", "real"):
-            raise ValueError(f"loss.targets must be 'flips' or 'real', not {self.loss_spec.targets!r}")
-        if not 0 < self.loss_spec.guide_min_scale <= 1:
-            raise ValueError(f"loss.guide_min_scale must be in (0, 1] (1 = no rescale), "
-                             f"not {self.loss_spec.guide_min_scale}")
-        window, size = self.loss_spec.phase_window, generator.input_shape[0][1]
-        if window < 0 or window % 4 or (window and size % window):
-            raise ValueError(f"loss.phase_window must be 0 (whole image) or a multiple of 4 that divides the "
-                             f"image size {size}, not {window}; e.g. 16")
         self.target = None if target is None else [float(v) for v in target]
         self.attributes = None if attributes is None else [str(a) for a in attributes]  # for the conflict rules
         self._flip_logits = flip_logits(self.loss_spec.flip_weights, self.attributes)
@@ -224,8 +192,6 @@ class MakeoverGAN(GANBase):
             return tf.broadcast_to(target, tf.shape(src_attrs))
         spec = self.loss_spec
         dropped = tf.random.stateless_uniform(tf.shape(real_attrs), seed=self._step_seed(1)) < spec.keep_prob
-        if spec.targets == "real":
-            return tf.where(dropped, tf.zeros_like(real_attrs), real_attrs)
         n, k = tf.shape(src_attrs)[0], src_attrs.shape[-1]
         if self._flip_logits is None:
             which = tf.random.stateless_uniform([n], self._step_seed(2), 0, k, tf.int32)
@@ -262,7 +228,7 @@ class MakeoverGAN(GANBase):
                                            training=True), len(asks))
             fake = outs[0]
             # L_rec: G(x, c_s) against x   (AttGAN's self-reconstruction, He et al. 2019)
-            self_recon = reconstruction_error(outs[1], src_x, spec) if spec.self_recon > 0 else tf.constant(0.0)
+            self_recon = reconstruction_error(outs[1], src_x) if spec.self_recon > 0 else tf.constant(0.0)
             # L_pair: G(x, c) against x_c, the renderer's exact counterfactual (synthetic data only)
             paired = (losses.image_error(outs[-1], data["pair_truth"], spec.paired_norm)
                       if "pair_image" in data else tf.constant(0.0))
@@ -284,20 +250,17 @@ class MakeoverGAN(GANBase):
                 r1 = tf.constant(0.0)
             d_loss = discriminator_loss({"d_adv": d_adv, "d_cls": d_cls, "r1": r1, "drift": drift}, spec)
 
-            pixel = reconstruction_error(fake, src_x, spec)
-            phase = losses.subpixel_phase(fake - src_x, window=spec.phase_window)
+            pixel = reconstruction_error(fake, src_x)
+            phase = losses.subpixel_phase(fake - src_x)
             g_adv = losses.g_hinge(fake_logit)
             g_cls = losses.edit_loss(cls[2 * n:], cls[n:2 * n], c, src_y)
-            if self._guide:  # one call for the edit and its input, both seen at the same scale
-                seen = tf.concat([fake, src_x], 0)
-                if spec.guide_min_scale < 1:
-                    seen = guide_view(seen, self._step_seed(4), spec.guide_min_scale)
-                judged = self._guide(seen)
+            if self._guide:  # one call for the edit and its input
+                judged = self._guide(tf.concat([fake, src_x], 0))
                 g_guide = losses.edit_loss(judged[:n], judged[n:], c, src_y)
             else:
                 g_guide = tf.constant(0.0)
             if spec.cycle > 0:
-                cycle = reconstruction_error(self.generator([fake, c_back], training=True), src_x, spec)
+                cycle = reconstruction_error(self.generator([fake, c_back], training=True), src_x)
             else:
                 cycle = tf.constant(0.0)
             g_loss = generator_loss({"pixel": pixel, "phase": phase, "g_adv": g_adv, "cycle": cycle,

@@ -159,31 +159,6 @@ class DownBlock(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class MaskedBlend(layers.Layer):
-    """out = m * y + (1 - m) * x with m = floor + (1 - floor) * sigmoid(mask_logit).
-
-    The floor keeps a path from the output to y open everywhere: without it, a
-    CelebA run closed the mask (logits near -16, sigmoid's gradient ~1e-7),
-    after which G stayed the identity for good. y is the identity at init, so
-    the floor does not change G(x, c) == x before training.
-    """
-
-    def __init__(self, floor: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.floor = floor
-
-    def call(self, x, y, mask_logit):
-        m = self.floor + (1.0 - self.floor) * ops.sigmoid(mask_logit)
-        return m * y + (1.0 - m) * x
-
-    def get_config(self):
-        return {**super().get_config(), "floor": self.floor}
-
-    def compute_output_shape(self, x_shape, y_shape, mask_logit_shape):
-        return x_shape
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
 class SubPixelAverage(keras.initializers.Initializer):
     """1x1 kernel (block^2 * c0 -> 3) that averages the RGB copies in a space-to-depth layout.
 

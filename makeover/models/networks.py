@@ -5,12 +5,10 @@ Generator: stem conv -> two lossless downsamplings (space-to-depth + 1x1 conv)
 (1x1 conv + depth-to-space) -> RGB conv, the output (as in StarGAN and
 AttGAN). Every trunk layer starts as a (partial) identity and every
 residual branch starts at zero, so G(x, c) == x before training
-(deep-makeover). Optionally (masked=True) the RGB is blended with the input
-through a learned mask (GANimation-style attention). The mask was meant to
-keep background and identity where no attribute lives, but in training on
-CelebA and on synthetic faces it closed (logits near -5 with the floor, -16
-without), and the edits stayed faint tints; so it is off by default. The
-text path of issue 4 uses the decoder's RGB output on its own either way.
+(deep-makeover). The decoder's RGB is the output, as in StarGAN and AttGAN:
+blending it into the input through a learned mask (GANimation) was tried,
+and the mask closed on CelebA and on synthetic faces alike (logits near -5
+with a floor, -16 without), holding edits to faint tints.
 
 The encoder, the conditioned core and the decoder are separate Keras models so
 that another path (text -> bottleneck) can reuse core and decoder.
@@ -23,8 +21,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from makeover.models.layers import (ConditioningAugmentation, DepthToSpace, DownBlock, MaskedBlend,
-                                    PartialIdentity, ResBlock, SpaceToDepth, SubPixelAverage)
+from makeover.models.layers import (ConditioningAugmentation, DepthToSpace, DownBlock, PartialIdentity, ResBlock,
+                                    SpaceToDepth, SubPixelAverage)
 
 
 @dataclass(frozen=True)
@@ -33,8 +31,6 @@ class GeneratorSpec:
     num_attributes: int = 16
     base_channels: int = 8      # stem width; the bottleneck has 16x as many channels
     blocks: int = 6             # conditioned residual blocks at 1/4 resolution
-    masked: bool = False        # blend through a learned mask (closed in training: see above)
-    mask_floor: float = 0.15    # least share of the decoder's RGB in the output (see MaskedBlend)
 
 
 @dataclass(frozen=True)
@@ -88,6 +84,8 @@ def build_decoder(spec: GeneratorSpec) -> keras.Model:
     # that depth-to-space leaves where sub-pixel channels learn different edits.
     h = ResBlock(c0, groups=min(8, c0), name="dec_block_full")(h)
     rgb = layers.Conv2D(3, 3, padding="same", kernel_initializer=PartialIdentity(), name="to_rgb")(h)
+    # Unused: the head of the retired masked output, kept so that the shipped generators' weights
+    # (which have it) load into a generator built now (train --init checkpoints/celeba64).
     mask = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="to_mask")(h)
     # h32 is exposed for the text path's multi-scale (MSG-GAN) RGB heads.
     return keras.Model(h_in, [rgb, mask, h32], name="decoder")
@@ -98,9 +96,8 @@ def build_generator(spec: GeneratorSpec) -> keras.Model:
     x = keras.Input((spec.image_size, spec.image_size, 3), name="image")
     c = keras.Input((spec.num_attributes,), name="attributes")
     encoder, core, decoder = build_encoder(spec), build_core(spec), build_decoder(spec)
-    rgb, mask, _ = decoder(core([encoder(x), c]))
-    out = MaskedBlend(spec.mask_floor, name="blend")(x, rgb, mask) if spec.masked else rgb
-    return keras.Model([x, c], out, name="generator")
+    rgb, _, _ = decoder(core([encoder(x), c]))
+    return keras.Model([x, c], rgb, name="generator")
 
 
 def build_discriminator(spec: DiscriminatorSpec) -> keras.Model:

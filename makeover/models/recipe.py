@@ -31,37 +31,29 @@ class LossSpec:
     anneal_start: int = 0       # see configs/default.toml: none for an identity-initialised G
     anneal_steps: int = 100
     keep_prob: float = 0.6      # multi-attribute mode: chance an attribute is left at 0
-    targets: str = "flips"      # multi-attribute mode: "flips" of src's labels, or "real" labels
-    extra_flips: float = 0.05   # "flips": chance each other attribute is flipped too
+    extra_flips: float = 0.05   # multi-attribute mode: chance each other attribute is flipped too
     guide: float = 0.0          # weight of the guide classifier's edit_loss on G's outputs (when there is one)
     phase: float = 0.0          # weight of the sub-pixel phase penalty on G(x, c) - x (losses.subpixel_phase)
-    phase_window: int = 0       # > 0: that penalty per window of this many pixels (a multiple of 4), 0 = whole image
-    guide_min_scale: float = 1.0  # < 1: the guide judges each step's faces at a random scale in [this, 1] (guide_view)
-    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction (recon_norm): G asked for nothing new returns x
-    flip_weights: dict = field(default_factory=dict)  # "flips": {attribute: weight} for drawing the one flip (others 1)
+    self_recon: float = 0.0     # weight of AttGAN's self-reconstruction: G asked for nothing new returns x
+    flip_weights: dict = field(default_factory=dict)  # {attribute: weight} for drawing the one flip (others 1)
     paired: float = 0.0         # synthetic data only: weight of the error of G(x, c) to the renderer's exact answer
-    paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1", "charbonnier" or "psnr"
-    recon_norm: str = "l1"      # the norm of the pixel, cycle and self-reconstruction terms (losses.image_error)
-    recon_eps: float = 0.1      # "charbonnier": where it turns from squared to L1's slope, in [-1, 1] pixel units
+    paired_norm: str = "l2"     # ... that error's norm (losses.image_error): "l2" (squared), "l1" or "psnr"
     diffaugment: float = 0.0    # > 0: DiffAugment on every D input (colour, shifts up to this share of the side)
 
     def __post_init__(self):
-        for key in ("paired_norm", "recon_norm"):
-            if getattr(self, key) not in losses.NORMS:
-                raise ValueError(f"loss.{key} must be one of {losses.NORMS}, not {getattr(self, key)!r}")
-        if self.recon_eps <= 0:
-            raise ValueError(f"loss.recon_eps must be > 0 (e.g. 0.1), not {self.recon_eps}")
+        if self.paired_norm not in losses.NORMS:
+            raise ValueError(f"loss.paired_norm must be one of {losses.NORMS}, not {self.paired_norm!r}")
         if not 0 <= self.diffaugment <= 0.25:
             raise ValueError(f"loss.diffaugment must be in [0, 0.25] (0 = off; DiffAugment's 0.125), "
                              f"not {self.diffaugment}")
 
 
-def reconstruction_error(output, target, spec: LossSpec):
-    """The recipe's pixel terms, each E err(output - target) under loss.recon_norm:
+def reconstruction_error(output, target):
+    """The recipe's pixel terms, each E |output - target| (L1):
     L_pix = E err(G(x, c) - x)                  (deep-makeover's "stay close to the input")
     L_cyc = E err(G(G(x, c), c_back) - x)       (StarGAN / CycleGAN reconstruction)
     L_rec = E err(G(x, c_s) - x)                (AttGAN's self-reconstruction, c_s = x's own labels)"""
-    return losses.image_error(output, target, spec.recon_norm, spec.recon_eps)
+    return losses.image_error(output, target, "l1")
 
 
 def flip_log_weights(weights: dict, attributes: list[str] | None) -> np.ndarray | None:
