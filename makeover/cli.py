@@ -238,7 +238,7 @@ def _warn_weak(checkpoint, vector, implied, conditioned) -> None:
     attributes `implied` by the conflict rules ("gray hair" implies no black hair: one warning).
 
     generate does not warn: on its soft, blocky faces the evaluation classifier is out of its
-    domain (it reads real young women made blocky as men: tools/judge_probe.py)."""
+    domain (it reads real young women made blocky as men)."""
     from makeover.inference import load_evaluation, weak_requests
 
     per = (load_evaluation(checkpoint, "generator.keras") or {}).get("makeover", {}).get("model", {})

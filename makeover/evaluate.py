@@ -540,7 +540,7 @@ def _direction_table(report: dict) -> list[str]:
              "faces: the test faces the generator's requests came from, judged the same way (the "
              f"classifier's own accuracy there). `transform` warns when an edit's share here is under "
              f"{WARN_BELOW:g} over at least {WARN_MIN_ASKED} faces; `generate` does not: on soft, blocky faces "
-             "the classifier is out of its domain (`tools/judge_probe.py`).", "",
+             "the classifier is out of its domain.", "",
              "| attribute | " + " | ".join(title for title, *_ in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {a} | " + " | ".join(cell(per.get(a, {}).get(key)) for _, key, per in columns) + " |"
               for a in names]

@@ -1,6 +1,6 @@
 """Photo-like augmentation for the judge: what real photos vary, and what wipes out pixel-scale patterns.
 
-A classifier trained on unaugmented faces reads a 4-px dot band as glasses (tools/blur_probe.py):
+A classifier trained on unaugmented faces reads a 4-px dot band as glasses:
 the cheapest cue on its training set. Trained on faces that were shrunk and brought back,
 blurred, re-encoded as JPEG, shifted and recoloured, no such fine pattern survives into its
 training signal, so it has to read an attribute from shape and colour, as a person does.

@@ -48,7 +48,7 @@ class AdversarialTraining(keras.Model):
     gradients look like the attribute (Santurkar et al. 2019, "Image synthesis
     with a single robust classifier"). That is what a guide needs: the plain
     guide paid G for a dot band over the eyes that classifiers read as glasses
-    and people do not (tools/blur_probe.py). Wraps the classifier for fit();
+    and people do not. Wraps the classifier for fit();
     save the classifier, never this wrapper.
     """
 
