@@ -188,6 +188,7 @@ def export_lite_generator(path: str | Path | None, check_inputs: int = 64, seed:
 WARN_BELOW = 0.5
 WARN_MIN_ASKED = 20
 EVALUATION = "evaluation.json"  # the model's `--run evaluate` report.json, shipped beside it
+TRAINING_CONFIG = "training_config.json"  # {part: its resolved training config}, written by tools/ship.py
 
 
 def load_evaluation(path: str | Path | None, filename: str) -> dict | None:

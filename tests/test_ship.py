@@ -21,13 +21,14 @@ def _fake_run(folder: Path, init_steps: int) -> Path:
     return folder
 
 
-def _ship_card(tmp_path, run: Path) -> str:
-    """Ship `run` with a one-line evaluation report; the model card it writes."""
+def _ship_card(tmp_path, run: Path, *extra: str) -> str:
+    """Ship `run` with an empty evaluation report; the model card it writes."""
     report = tmp_path / "report.md"
-    report.write_text("# Evaluation\n\n## Makeover\n\nedit success 0.5\n")
+    report.write_text("# Evaluation\n")
     report.with_suffix(".json").write_text('{"makeover": {}}')
     dest = tmp_path / "shipped"
-    result = CliRunner().invoke(load_tool("ship").main, [str(dest), "--makeover", str(run), "--report", str(report)])
+    result = CliRunner().invoke(load_tool("ship").main, [str(dest), "--makeover", str(run), "--report", str(report),
+                                                         *extra])
     assert result.exit_code == 0, result.output
     return (dest / "MODEL_CARD.md").read_text()
 
@@ -37,8 +38,36 @@ def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generato
     assert "- steps: 4 at batch 16, 1.50 h of training" in card  # stats count from 0; 0.5 h + 1 h
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
     assert "the project's own licence applies" in card  # synthetic data only
-    assert "### Makeover" in card and (tmp_path / "shipped" / "generator.keras").read_bytes() == b"weights"
+    assert "### Makeover generator" in card and (tmp_path / "shipped" / "generator.keras").read_bytes() == b"weights"
     assert (tmp_path / "shipped" / "evaluation.json").read_text() == '{"makeover": {}}'  # what transform warns from
+    configs = json.loads((tmp_path / "shipped" / "training_config.json").read_text())
+    assert configs["makeover"]["init_steps"] == 4000   # the run's resolved config, beside the card
+
+
+def test_card_has_the_model_card_sections_in_order_with_the_notes_prose(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Uses\n\nEditing cartoon faces.\n\n## Limitations and biases\n\nHats fail.\n")
+    card = _ship_card(tmp_path, _fake_run(tmp_path / "run", init_steps=4000), "--notes", str(notes))
+    titles = [line[3:] for line in card.splitlines() if line.startswith("## ")]
+    assert titles == ["Model details", "Uses", "Training data", "Training procedure", "Evaluation",
+                      "Limitations and biases", "Licence"]
+    assert "Editing cartoon faces." in card and "Hats fail." in card
+
+
+def test_evaluation_section_is_written_from_the_report():
+    ship = load_tool("ship")
+    cell = {"asked": 3, "share": 2 / 3}
+    attr = {"success": 0.5, "on": cell, "off": {"asked": 0, "share": None}, "success_lowpass": 0.25, "preserved": 0.9}
+    report = {"split": "test", "dataset": "d", "images": 3, "classifier": {"mean_accuracy": 0.9, "mean_majority": 0.8},
+              "makeover": {"mode": "residual", "model": {"per_attribute": {"Male": attr}, "mean_success": 0.5,
+                                                          "mean_preserved": 0.9, "headline_success": 0.5,
+                                                          "headline_lowpass": 0.25},
+                           "identity_baseline": {"per_attribute": {"Male": {**attr, "success": 0.1}},
+                                                 "headline_success": 0.1},
+                           "reconstruction": {"psnr": 40.0, "ssim": 0.99}}}
+    lines = ship.evaluation_lines(report)
+    assert "| Male | 0.500 | 0.667 (3) | - | 0.250 | 0.100 | 0.900 |" in lines
+    assert any("low-pass 0.250" in line for line in lines)
 
 
 def test_a_report_without_its_json_is_refused(tmp_path):

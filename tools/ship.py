@@ -1,10 +1,14 @@
 """Copy a model's inference files from run folders into checkpoints/NAME/ and write its model card.
 
-Only inference weights travel (generator.keras, text_to_face.keras, classifier.keras and
-their .json); discriminators and optimizer state stay in the run folders. After shipping a new
-generator, export it for transform's fast path: python tools/export_tflite.py checkpoints/NAME
-(tests/test_shipped.py fails until the two match). A part not given
-(say --text) keeps its files and its section of the existing card.
+Only inference weights travel (generator.keras, text_to_face.keras, classifier.keras and their
+.json); discriminators and optimizer state stay in the run folders. Each part's fully resolved
+training config goes to training_config.json (what tools/card_config.py reads back). The card
+has the Hugging Face model-card sections; the prose ones (Model details, Uses, Training data,
+Limitations and biases) come from --notes, a Markdown file with those `## ` sections, or are
+kept from the existing card; Training procedure and Evaluation are written from the runs' own
+records and from evaluation.json. A part not given (say --text) keeps its files and its lines.
+After shipping a new generator, export it for transform's fast path:
+python tools/export_tflite.py checkpoints/NAME (tests/test_shipped.py fails until the two match).
 
     python tools/ship.py checkpoints/celeba64 --makeover runs/00000-celeba64 --text runs/00003-text \\
         --classifier runs/00002-classifier64 --report runs/evaluate-celeba64/report.md --notes notes.md
@@ -22,16 +26,19 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from makeover.inference import EVALUATION  # noqa: E402  (after the path insert)
+from makeover.config import drop_retired  # noqa: E402  (after the path insert)
+from makeover.inference import EVALUATION, TRAINING_CONFIG  # noqa: E402
 from makeover.train import CHECKPOINT_RE  # noqa: E402
 
 LICENCE = ("Trained on CelebA, which is available for non-commercial research and educational purposes only. "
            "This model, and anything made with it, is for non-commercial research and education only.")
 SYNTHETIC_LICENCE = ("Trained only on the project's own drawn synthetic faces (`--dataset synthetic`): no CelebA "
                      "or other third-party image was used, so the project's own licence applies.")
-
-
-EVALUATED = "`--run evaluate` on the test split"
+PROSE = ("Model details", "Uses", "Training data")
+LIMITS = "Limitations and biases"
+PARTS = (("makeover", "Makeover generator", ("generator.keras", "generator.json")),
+         ("text", "Text-to-face path", ("text_to_face.keras", "text_to_face.json")),
+         ("classifier", "Evaluation classifier", ("classifier.keras", "classifier.json")))
 
 
 def _run_facts(run: Path, up_to_step: int | None = None) -> dict:
@@ -65,24 +72,24 @@ def _report_json(report_md: Path) -> Path:
     return path
 
 
-def _previous_sections(card: str) -> dict[str, list[str]]:
-    """The '## ' sections of an existing model card's text, by title (to keep those not shipped anew)."""
-    parts = re.split(r"^## ", card, flags=re.M)[1:]
-    return {part.split("\n", 1)[0].strip(): ("## " + part).rstrip().split("\n") + [""] for part in parts}
+def sections(markdown: str, level: str = "## ") -> dict[str, list[str]]:
+    """The `level` sections of a Markdown text, by title: their lines, without the title line."""
+    parts = re.split("^" + re.escape(level), markdown, flags=re.M)[1:]
+    return {p.split("\n", 1)[0].strip(): p.split("\n", 1)[1].strip("\n").split("\n") if "\n" in p else []
+            for p in parts}
 
 
-def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
-    meta = json.loads((run / files[1]).read_text()) if len(files) > 1 else {}
+def procedure(run: Path, files: tuple[str, ...], dest: Path) -> tuple[list[str], dict]:
+    """Copy a part's files from `run` to `dest`; its Training procedure lines and resolved config."""
+    meta = json.loads((run / files[1]).read_text())
     # the exported step: a run may have gone on past it; read before copying, since a run started
     # from dest's own generator.keras (train --init) is described by the files about to be replaced
     facts = _run_facts(run, meta.get("steps"))
     for name in files:
         shutil.copy2(run / name, dest / name)
-    data = facts["config"]["data"]
-    size_mb = sum((dest / f).stat().st_size for f in files if f.endswith(".keras")) / 1e6
-    out = [f"## {title}", "", f"- files: {', '.join(f'`{f}`' for f in files)} ({size_mb:.1f} MB)",
-           f"- data: `{data['dataset']}`, train split only, {data['image_size']} px",
-           f"- run: `{run.name}`"]
+    data, size_mb = facts["config"]["data"], (dest / files[0]).stat().st_size / 1e6
+    out = [f"- files: `{files[0]}` ({size_mb:.1f} MB), `{files[1]}`; run `{run.name}`",
+           f"- data: `{data['dataset']}`, train split only, {data['image_size']} px"]
     steps = meta.get("steps", facts["steps"])  # the exported count (stats number steps from 0)
     if steps is not None:
         wall = f", {facts['seconds'] / 3600:.2f} h of training" if facts["seconds"] else ""
@@ -96,49 +103,101 @@ def _section(title: str, run: Path, files: list[str], dest: Path) -> list[str]:
                    + " with a new discriminator; the steps and time above count from there")
     if "mean_accuracy" in meta:
         out.append(f"- test-split accuracy: {meta['mean_accuracy']:.3f} mean over {len(meta['attributes'])} "
-                   f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs, "
-                   f"{meta['wall_seconds'] / 60:.0f} min")
-    out += ["", "<details><summary>resolved config</summary>", "", "```json",
-            json.dumps(facts["config"], indent=1, sort_keys=True), "```", "</details>", ""]
-    return out
+                   f"attributes (majority-class baseline {meta['mean_majority']:.3f}), {meta['epochs']} epochs")
+    return out, drop_retired(facts["config"])
+
+
+def _share(cell: dict) -> str:
+    return "-" if not cell["asked"] else f"{cell['share']:.3f} ({cell['asked']})"
+
+
+def evaluation_lines(report: dict) -> list[str]:
+    """The card's Evaluation section from evaluation.json (--run evaluate's report.json)."""
+    makeover, model = report["makeover"], report["makeover"]["model"]
+    per, base = model["per_attribute"], report["makeover"]["identity_baseline"]["per_attribute"]
+    judged = "low-pass" if "headline_lowpass" in model else "at 3/4"
+    key = "success_lowpass" if judged == "low-pass" else "success_rescaled"
+    out = [f"`--run evaluate` on the {report['split']} split of `{report['dataset']}`, {report['images']} faces, "
+           f"each asked to flip one attribute ({makeover['mode']}), judged by the shipped evaluation classifier "
+           f"(mean accuracy {report['classifier']['mean_accuracy']:.3f}; majority {report['classifier']['mean_majority']:.3f}). "
+           f"*{judged}*: the edit judged after shrinking ({'to 1/2' if judged == 'low-pass' else 'to 3/4'}) and back, "
+           "where a texture only classifiers read is lost. *preserved*: other attributes unchanged.", "",
+           f"| attribute | edit success | adding (faces) | removing (faces) | {judged} | identity map | preserved |",
+           "|---|---|---|---|---|---|---|"]
+    for name, a in per.items():
+        out.append(f"| {name} | {a['success']:.3f} | {_share(a['on'])} | {_share(a['off'])} | {a[key]:.3f} "
+                   f"| {base[name]['success']:.3f} | {a['preserved']:.3f} |")
+    out += [f"| **mean** | **{model['mean_success']:.3f}** | | | | | {model['mean_preserved']:.3f} |", "",
+            f"- headline (Male, Smiling, Eyeglasses, Young, hair colours): {model['headline_success']:.3f} "
+            f"(identity map {makeover['identity_baseline']['headline_success']:.3f})"
+            + (f"; low-pass {model['headline_lowpass']:.3f}" if "headline_lowpass" in model else ""),
+            f"- reconstruction, G(x, own labels) against x: {makeover['reconstruction']['psnr']:.1f} dB PSNR, "
+            f"SSIM {makeover['reconstruction']['ssim']:.3f}"]
+    for row in makeover.get("strength_sweep", []):
+        out.append(f"- `--strength {row['strength']:g}`: edit success {row['mean_success']:.3f}, "
+                   f"preserved {row['mean_preserved']:.3f}")
+    if "counterfactual" in report:
+        c = report["counterfactual"]
+        out.append(f"- PSNR to the renderer's exact edit: {c['model']['mean_psnr']:.2f} dB (identity map "
+                   f"{c['identity_baseline']['mean_psnr']:.2f}, a perfect model {c['perfect_model']['mean_psnr']:.1f})")
+    text = report.get("text_to_face")
+    if text:
+        out.append(f"- text to face, {text['faces']} faces: requested attributes present {text['requested_present']:.3f} "
+                   f"(real faces {text['requested_present_real_baseline']:.3f}), of those asked present "
+                   f"{text['requested_on_present']:.3f} (real {text['requested_on_present_real_baseline']:.3f}); "
+                   f"KID on classifier features {text['kid_fake_vs_real']:.3f} (real vs real "
+                   f"{text['kid_real_vs_real_baseline']:.3f}); diversity, pixel L1 {text['diversity_pixel_l1']:.3f}")
+    return out + ["", f"The whole report, per direction, is `{EVALUATION}` beside the model."]
+
+
+def card_text(title: str, licence: str, prose: dict, parts: dict, report: dict | None) -> str:
+    """The model card: Hugging Face's sections, in their order."""
+    lines = [f"# {title}", ""]
+    for name in PROSE:
+        lines += [f"## {name}", "", *prose.get(name, ["(not written yet)"]), ""]
+    lines += ["## Training procedure", "", f"Each part's fully resolved config is in `{TRAINING_CONFIG}` "
+              "(`python tools/card_config.py` turns the generator's into a TOML to train on from).", ""]
+    for label, body in parts.items():
+        lines += [f"### {label}", "", *body, ""]
+    lines += ["## Evaluation", "", *(evaluation_lines(report) if report else ["(not evaluated)"]), ""]
+    lines += [f"## {LIMITS}", "", *prose.get(LIMITS, ["(not written yet)"]), ""]
+    return "\n".join(lines + ["## Licence", "", licence, ""])
 
 
 @click.command()
 @click.argument("dest", type=click.Path(file_okay=False))
-@click.option("--makeover", type=click.Path(exists=True, file_okay=False))
-@click.option("--text", type=click.Path(exists=True, file_okay=False))
-@click.option("--classifier", type=click.Path(exists=True, file_okay=False))
+@click.option("--makeover", type=click.Path(exists=True, file_okay=False), help="Run folder of the makeover GAN.")
+@click.option("--text", type=click.Path(exists=True, file_okay=False), help="Run folder of the text path.")
+@click.option("--classifier", type=click.Path(exists=True, file_okay=False), help="Run folder of the classifier.")
 @click.option("--report", type=click.Path(exists=True, dir_okay=False), help="report.md from --run evaluate")
-@click.option("--notes", type=click.Path(exists=True, dir_okay=False), help="Markdown: hardware, failure cases...")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False),
+              help="Markdown with the prose sections: " + ", ".join(PROSE + (LIMITS,)) + ".")
 @click.option("--title", default="makeover model", show_default=True)
 def main(dest, makeover, text, classifier, report, notes, title):
+    """Ship run folders as checkpoints/DEST with its model card."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    old_card = (dest / "MODEL_CARD.md").read_text() if (dest / "MODEL_CARD.md").is_file() else ""
-    previous = _previous_sections(old_card)
-    runs = [Path(r) for r in (makeover, text, classifier) if r]
-    synthetic = (all(_run_facts(r)["config"]["data"]["dataset"] == "synthetic" for r in runs)
-                 and LICENCE not in old_card)  # a kept part may be CelebA's
-    card = [f"# {title}", "", f"**Licence condition.** {SYNTHETIC_LICENCE if synthetic else LICENCE}", ""]
-    if notes:
-        card += [Path(notes).read_text().strip(), ""]
-    for label, run, files in (("Makeover generator", makeover, ["generator.keras", "generator.json"]),
-                              ("Text-to-face path", text, ["text_to_face.keras", "text_to_face.json"]),
-                              ("Evaluation classifier", classifier, ["classifier.keras", "classifier.json"])):
-        if run:
-            card += _section(label, Path(run), files, dest)
-        elif label in previous and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
-            card += previous[label]
-    if report:
-        # its numbers, machine-readable, beside the model: transform warns from them
-        shutil.copy2(_report_json(Path(report)), dest / EVALUATION)
-        card += [f"## {EVALUATED}", "",
-                 re.sub(r"^## ", "### ", Path(report).read_text().split("\n", 1)[1].strip(), flags=re.M), ""]
-    elif makeover or text:
+    old = (dest / "MODEL_CARD.md").read_text() if (dest / "MODEL_CARD.md").is_file() else ""
+    prose = {**sections(old), **(sections(Path(notes).read_text()) if notes else {})}
+    old_parts = sections(old, "### ")
+    configs = json.loads((dest / TRAINING_CONFIG).read_text()) if (dest / TRAINING_CONFIG).is_file() else {}
+    given = {"makeover": makeover, "text": text, "classifier": classifier}
+    if (makeover or text) and not report:
         raise click.UsageError("a new generator or text path needs its --report (from --run evaluate)")
-    elif EVALUATED in previous:
-        card += previous[EVALUATED]
-    (dest / "MODEL_CARD.md").write_text("\n".join(card), encoding="utf-8")
+    parts = {}
+    for key, label, files in PARTS:
+        if given[key]:
+            parts[label], configs[key] = procedure(Path(given[key]), files, dest)
+        elif label in old_parts and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
+            parts[label] = old_parts[label]
+    if report:  # its numbers, machine-readable, beside the model: transform warns from them
+        shutil.copy2(_report_json(Path(report)), dest / EVALUATION)
+    synthetic = (all(c["data"]["dataset"] == "synthetic" for c in configs.values()) and LICENCE not in old)
+    evaluation = json.loads((dest / EVALUATION).read_text()) if (dest / EVALUATION).is_file() else None
+    (dest / TRAINING_CONFIG).write_text(json.dumps(configs, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    card = card_text(title, SYNTHETIC_LICENCE if synthetic else LICENCE, prose, parts,
+                     evaluation if evaluation and evaluation.get("makeover") else None)
+    (dest / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     click.echo(f"wrote {dest}")
 
 
