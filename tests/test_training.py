@@ -162,7 +162,11 @@ def test_generator_learns_toward_the_counterfactual(tmp_path):
 
     config = tiny_config(steps=180, batch_size=8, sample_every=1000, checkpoint_every=1000)
     config["data"]["synthetic_size"] = 2000
-    config["loss"].update(anneal_start=0, anneal_steps=30)
+    # the recipe this bound was measured on (the defaults before 2026-12-05): pixel L1 kept at weight 1,
+    # lr 2e-4. The main job's faster recipe (pixel L1 annealed to 0, lr 4e-4) changes more of the face
+    # in 180 tiny steps, and scored 0.919 here.
+    config["loss"].update(anneal_start=0, anneal_steps=30, pixel_end=1.0)
+    config["train"].update(g_lr=2e-4, d_lr=2e-4)
     config["selection"] = {"source": "Black_Hair,!Wearing_Hat", "target": "Blond_Hair,!Wearing_Hat"}
     generator, _ = load_generator(train(config, tmp_path, "hair"))
 
@@ -570,3 +574,17 @@ def test_diffaugment_changes_what_d_sees_and_is_checked(tmp_path):
     assert losses[0.0] != losses[0.125]
     with pytest.raises(ValueError, match="diffaugment"):
         LossSpec(diffaugment=0.5)
+
+
+def test_the_target_vector_takes_what_the_target_images_define():
+    """"female" on the synthetic faces is also "no beard" (no woman there has one; many men do), and
+    nothing the two sets share, nor what the women only mostly show, is asked for."""
+    from makeover.data.pipeline import open_source, select_images
+
+    names = tuple(tiny_config()["data"]["attributes"])
+    source = open_source("synthetic", "train", 20000)   # the main job's faces
+    asked = dict(zip(names, select_images(source, names, "male", "female").target))
+    assert asked["Male"] == -1 and asked["No_Beard"] == 1 and asked["Mustache"] == -1
+    assert all(asked[n] == 0 for n in names if n not in ("Male", "No_Beard", "Mustache"))
+    smiles = dict(zip(names, select_images(source, names, "!Smiling", "Smiling").target))
+    assert smiles["Smiling"] == 1 and sum(v != 0 for v in smiles.values()) == 1

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from makeover.attributes import (CELEBA_ATTRIBUTES, AttributeError_, explain_empty_selection, flip_targets,
-                                 parse_expression, select, terms_to_vector)
+from makeover.attributes import (CELEBA_ATTRIBUTES, AttributeError_, apply_conflict_rules, explain_empty_selection,
+                                 flip_targets, parse_expression, select, terms_to_vector)
 from makeover.data import celeba
 from makeover.data.synthetic import SyntheticFaces
 from makeover.data.template import CELEBA_FRAME, CROP_SIZE, CROP_X, CROP_Y
@@ -142,7 +142,34 @@ def select_images(source, conditioned: tuple[str, ...], source_expr: str | None,
     if not target.any():
         raise AttributeError_(f"target '{target_expr}' sets none of the conditioned attributes "
                               f"({', '.join(conditioned)})")
-    return Selection(src, real, target)
+    return Selection(src, real, defining_attributes(source, conditioned, src, real, target))
+
+
+# An attribute the target set nearly always shows, and the source set often does not, is part of what
+# the target is: "female" is also "no beard". Left at 0 ("keep"), D's pairing and its attribute head
+# asked G to keep the man's beard on the woman.
+DEFINING_SHARE = 0.99   # at least this share of the target images has the value ...
+SOURCE_SHARE = 0.9      # ... and under this share of the source images
+
+
+def defining_attributes(source, conditioned: tuple[str, ...], src: np.ndarray, real: np.ndarray,
+                        target: np.ndarray) -> np.ndarray:
+    """`target` with its 0s set where the target images define the attribute (see DEFINING_SHARE)."""
+    names = list(source.attributes)
+    out = target.copy()
+    for k, name in enumerate(conditioned):
+        if out[k] != 0 or name not in names:
+            continue
+        column = names.index(name)
+        value = 1.0 if np.mean(source.values[real, column] > 0) >= 0.5 else -1.0
+        if (np.mean(source.values[real, column] == value) >= DEFINING_SHARE
+                and np.mean(source.values[src, column] == value) < SOURCE_SHARE):
+            out[k] = value
+    implied = apply_conflict_rules(out, conditioned)
+    for k in np.flatnonzero(implied != target):
+        log.info("target also asks %s%s: the target images nearly all show it, the source images often do not",
+                 "" if implied[k] > 0 else "!", conditioned[k])
+    return implied
 
 
 def stream_positions(n: int, seed: int, start: int):
