@@ -184,3 +184,24 @@ def test_diversity_term_pays_the_text_path_for_using_its_noise():
         kernels[weight] = text.get_layer("project").kernel.numpy()
         assert (logs["diversity"] < 0) == (weight > 0)    # off: not computed; on: some change is paid for
     assert np.abs(kernels[2.0] - kernels[0.0]).max() > 0
+
+
+@pytest.mark.parametrize("tune", [False, True])
+def test_tune_decoder_trains_a_copy_of_core_and_decoder_and_never_the_base(tmp_path, tiny_run, tune):
+    """text.tune_decoder: the path's own core and decoder learn; the makeover generator's file stays."""
+    from conftest import tiny_config
+
+    from makeover.generate import train_text_to_face
+    from makeover.inference import load_generator
+
+    base = tiny_run / "generator.keras"
+    before = base.read_bytes()
+    config = tiny_config(steps=2)
+    config["text"].update(tune_decoder=tune, noise_dim=8, ca_dim=4, channels=16)
+    run = train_text_to_face(config, tmp_path, "t", None, str(base))
+    assert base.read_bytes() == before
+    generator, _ = load_generator(base)
+    text = keras.saving.load_model(run / "text_to_face.keras")
+    moved = max(np.abs(a - b).max() for a, b in zip(generator.get_layer("core").get_weights(),
+                                                      text.get_layer("core").get_weights()))
+    assert (moved > 0) == tune

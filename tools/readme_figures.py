@@ -46,7 +46,7 @@ def main(checkpoint, out, faces, prefix):
     save(image_grid(columns), "edits_synthetic.png", editor.size)
     click.echo(f"columns: input | {' | '.join(EDITS)}")
     t2f = TextToFace.load(checkpoint)
-    save(prompt_sheet(t2f), "generated.png", t2f.size)
+    save_png(prompt_sheet(t2f), out / f"{prefix}generated.png")   # enlarged already
     click.echo(f"wrote {out}/{prefix}edits_synthetic.png and {out}/{prefix}generated.png")
 
 
