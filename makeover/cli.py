@@ -258,7 +258,8 @@ def _files(inputs) -> list:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option("--text", "-t", help='What to change, in words: "smiling, no glasses", "make her older".')
+@click.option("--text", "-t", help='What to change, in words: "smiling, no glasses", "make her older". Without it '
+              "(or --attrs), a --source/--target model makes the makeover it was trained for.")
 @click.option("--attrs", help="Exact values, -1..1 (0 = keep): Smiling=1,Eyeglasses=-1. Overrides --text.")
 @click.option("--checkpoint", type=click.Path(), help="A run folder or generator.keras [default: checkpoints/celeba64].")
 @click.option("--out", "-o", type=click.Path(), help="Output file (one input) or folder [default: beside each input].")
@@ -296,6 +297,8 @@ def transform(inputs, text, attrs, checkpoint, out, suffix, all_faces, side_by_s
         from makeover.text import request_vector
 
         editor = FaceEditor.load(checkpoint, residual=residual, runtime=runtime, detector=detector)
+        if not text and not attrs and editor.trained_target:   # the makeover this model was trained for
+            attrs = ",".join(f"{name}={value:g}" for name, value in editor.trained_target.items())
         vector, report, implied = request_vector(text, attrs, editor.conditioned)
         vector = vector * strength
     except _user_errors() as e:

@@ -40,6 +40,7 @@ class FaceEditor:
         self.generator = generator
         self.size = int(meta.get("image_size") or generator.inputs[0].shape[1])
         self.conditioned = tuple(meta["attributes"])
+        self.trained_target = meta.get("target")   # {attribute: value} of a source->target generator
         self.detector = detector or FaceDetector()
         self.residual = residual
         self._cache_key, self._cache = None, None

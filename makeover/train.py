@@ -162,15 +162,20 @@ def export_generator(gan, config: dict, run: Path) -> Path:
     with gan.averaged_generator():
         gan.generator.save(tmp)
     os.replace(tmp, path)
-    save_json(generator_meta(config, gan.steps_done()), run / "generator.json")
+    save_json(generator_meta(config, gan.steps_done(), gan.target), run / "generator.json")
     return path
 
 
-def generator_meta(config: dict, steps: int) -> dict:
-    """generator.json: what a user of generator.keras needs to know (also written by tools/jax_train.py)."""
-    return {"attributes": list(config["data"]["attributes"]), "image_size": config["data"]["image_size"],
-            "steps": steps, "dataset": config["data"]["dataset"], "selection": config.get("selection", {}),
+def generator_meta(config: dict, steps: int, target: list[float] | None = None) -> dict:
+    """generator.json: what a user of generator.keras needs to know (also written by tools/jax_train.py).
+    A source->target generator was only ever asked for its `target`: transform asks for it by default."""
+    names = list(config["data"]["attributes"])
+    meta = {"attributes": names, "image_size": config["data"]["image_size"], "steps": steps,
+            "dataset": config["data"]["dataset"], "selection": config.get("selection", {}),
             "ema": config["train"].get("g_ema", 0.0)}
+    if target is not None:
+        meta["target"] = {name: float(v) for name, v in zip(names, target) if v != 0}
+    return meta
 
 
 # ---------------------------------------------------------------- samples

@@ -115,3 +115,24 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert 0 <= generated["requested_present"] <= 1 and generated["faces"] == 8
     assert set(generated["per_attribute"]["Male"]) == {"on", "off"} and 0 <= generated["requested_on_present"] <= 1
     assert "## By direction" in (out / text.name / "report.md").read_text()
+
+
+def test_a_source_target_model_makes_its_makeover_when_asked_nothing(tmp_path, monkeypatch, capsys):
+    """The main job's model was only ever asked for its target: generator.json records it, and transform
+    without --text or --attrs asks for that."""
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    runs = tmp_path / "runs"
+    assert run_cli("--run", "train", "--source", "male", "--target", "female", "--dataset", "synthetic",
+                   "--config", str(cfg), "--out", str(runs), "--steps", "2", "--name", "m2f") == 0
+    run = runs / "00000-m2f"
+    assert json.loads((run / "generator.json").read_text())["target"] == {"Male": -1.0, "Mustache": -1.0,
+                                                                          "No_Beard": 1.0}
+    photo, _, landmarks = _placed_face()
+    src = tmp_path / "me.png"
+    cv2.imwrite(str(src), photo[..., ::-1])
+    monkeypatch.setattr("makeover.edit.FaceDetector", lambda: KnownFace(landmarks))
+    monkeypatch.setattr("makeover.faces.FaceDetector", lambda: KnownFace(landmarks))
+    capsys.readouterr()
+    assert run_cli("--run", "transform", str(src), "--checkpoint", str(run), "--detector", "mtcnn") == 0
+    assert "Male=-1" in capsys.readouterr().out and (tmp_path / "me_makeover.png").is_file()
