@@ -71,12 +71,10 @@ def prompt_sheet(t2f: "TextToFace", prompts=SAMPLE_PROMPTS, seeds: int = 8, seed
     """uint8 grid: one column per identity (noise), one row per description, each face enlarged pixel for
     pixel to at least `min_side` so that a 32 px face can be looked at."""
     from makeover.text import parse_text
-    from makeover.viz import image_grid
+    from makeover.viz import enlarge, image_grid
 
     vectors = np.stack([parse_text(p, t2f.conditioned).vector for p in prompts])
-    factor = max(1, -(-min_side // t2f.size))
-    columns = [t2f.faces(vectors, seed + k, same_identity=True) for k in range(seeds)]
-    return image_grid([np.repeat(np.repeat(c, factor, 1), factor, 2) for c in columns])
+    return image_grid([enlarge(t2f.faces(vectors, seed + k, same_identity=True), min_side) for k in range(seeds)])
 
 
 def interpolation(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -132,7 +130,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         core, decoder = generator.get_layer("core"), generator.get_layer("decoder")
         # Frozen: the path learns to reach what the decoder renders. Tuned: they learn with it, inside
         # text_to_face.keras only; the makeover generator's own file is never written.
-        core.trainable = decoder.trainable = bool(tc["tune_decoder"])
+        core.trainable = decoder.trainable = bool(tc.get("tune_decoder", False))   # absent in older runs
         gspec = GeneratorSpec(image_size=size, num_attributes=len(conditioned),
                               base_channels=decoder.outputs[2].shape[-1] // 4)
         keras.utils.set_random_seed(t["seed"])

@@ -31,14 +31,20 @@ def image_grid(columns: list[np.ndarray], gap: int = 2) -> np.ndarray:
     return grid
 
 
+def enlarge(images: np.ndarray, min_side: int) -> np.ndarray:
+    """(N, H, W, 3) images as uint8, each pixel repeated a whole number of times to a side of at least
+    `min_side` (nearest neighbour: what the model drew, pixel for pixel, only bigger)."""
+    factor = max(1, -(-min_side // images.shape[1]))
+    images = images if images.dtype == np.uint8 else to_uint8(images)
+    return np.repeat(np.repeat(images, factor, 1), factor, 2)
+
+
 def labelled_grid(columns: list[np.ndarray], titles: list[str], min_side: int = 128, gap: int = 2) -> np.ndarray:
     """image_grid at a size a person can see (each image enlarged by a whole factor, pixel for pixel, to at
     least `min_side`), under a header naming each column."""
-    h = columns[0].shape[1]
-    factor = max(1, -(-min_side // h))
-    big = [np.repeat(np.repeat(c if c.dtype == np.uint8 else to_uint8(c), factor, 1), factor, 2) for c in columns]
+    big = [enlarge(c, min_side) for c in columns]
     grid = image_grid(big, gap)
-    side = h * factor
+    side = big[0].shape[1]
     header = np.full((28, grid.shape[1], 3), 255, np.uint8)
     for j, title in enumerate(titles):
         scale = min(0.5, 0.5 * side / max(1, cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)[0][0] + 8))
