@@ -41,6 +41,7 @@ class FaceEditor:
         self.size = int(meta.get("image_size") or generator.inputs[0].shape[1])
         self.conditioned = tuple(meta["attributes"])
         self.trained_target = meta.get("target")   # {attribute: value} of a source->target generator
+        self.meta_selection = meta.get("selection") or {}   # its --source/--target expressions
         self.detector = detector or FaceDetector()
         self.residual = residual
         self._cache_key, self._cache = None, None

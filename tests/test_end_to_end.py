@@ -136,3 +136,13 @@ def test_a_source_target_model_makes_its_makeover_when_asked_nothing(tmp_path, m
     capsys.readouterr()
     assert run_cli("--run", "transform", str(src), "--checkpoint", str(run), "--detector", "mtcnn") == 0
     assert "Male=-1" in capsys.readouterr().out and (tmp_path / "me_makeover.png").is_file()
+    # evaluate scores that makeover on the held-out men, against the unedited men
+    out = tmp_path / "eval"
+    from makeover.inference import CHECKPOINTS
+
+    assert run_cli("--run", "evaluate", "--checkpoint", str(run), "--classifier", str(CHECKPOINTS / "synthetic32"),
+                   "--dataset", "synthetic", "--limit", "40", "--out", str(out)) == 0
+    trained = json.loads((out / "report.json").read_text())["trained_target"]
+    assert trained["faces"] > 5 and trained["target"]["Male"] == -1
+    assert trained["per_attribute"]["Male"]["identity"] == 0.0   # every unedited man is read as a man
+    assert "## The makeover it was trained for" in (out / "report.md").read_text()
