@@ -70,6 +70,12 @@ def texture(images: np.ndarray) -> float:
     return float(subpixel_phase(images.astype(np.float32) / 127.5 - 1.0))
 
 
+def feature_spread(features: np.ndarray) -> float:
+    """Mean pairwise Euclidean distance between feature rows: how different a set of faces looks to a judge."""
+    return float(np.mean([np.linalg.norm(features[i] - features[j]) for i in range(len(features))
+                          for j in range(i + 1, len(features))]))
+
+
 def mean_pairwise_l1(images: np.ndarray) -> float:
     flat = images.reshape(len(images), -1).astype(np.float32)
     pairs = [np.abs(flat[i] - flat[j]).mean() for i in range(len(flat)) for j in range(i + 1, len(flat))]
@@ -317,13 +323,15 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     def directions(hit):
         return {conditioned[k]: by_direction(hit[:, c], want[:, c]) for c, k in enumerate(ks)}
     prompts = requests[:min(8, n)]
-    diversity_px, diversity_feat = [], []
+    diversity_px, diversity_feat, diversity_real, real_agreement = [], [], [], []
     for p in prompts:
         group = t2f.faces(np.repeat(p[None], per_prompt, 0), seed + 1)
         diversity_px.append(mean_pairwise_l1(group) / 255.0)
-        f = judge.embed(group)
-        diversity_feat.append(float(np.mean([np.linalg.norm(f[i] - f[j]) for i in range(len(f))
-                                             for j in range(i + 1, len(f))])))
+        diversity_feat.append(feature_spread(judge.embed(group)))
+        # the same spread among the real test faces that agree best with p (the issue's 0.7x baseline)
+        pick, share = closest_real(labels, p, per_prompt, rng)
+        diversity_real.append(feature_spread(judge.embed(real[pick])))
+        real_agreement.append(share)
     half = n // 2
     real_f, fake_f = judge.embed(real), judge.embed(faces)
     return {"requested_present": float(hit_fake[asked].mean()),
@@ -333,10 +341,22 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
             "per_attribute": directions(hit_fake), "per_attribute_real_baseline": directions(hit_real),
             "diversity_pixel_l1": float(np.mean(diversity_px)),
             "diversity_feature_distance": float(np.mean(diversity_feat)),
+            "diversity_feature_distance_real_baseline": float(np.mean(diversity_real)),
+            "diversity_ratio_to_real": float(np.mean(diversity_feat) / max(np.mean(diversity_real), 1e-12)),
+            "diversity_real_request_agreement": float(np.mean(real_agreement)),
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
             "kid_real_vs_real_baseline": kid(real_f[:half], real_f[half:]),
             "texture_fake": texture(faces), "texture_real_baseline": texture(real),
             "faces": int(n)}
+
+
+def closest_real(labels: np.ndarray, request: np.ndarray, count: int, rng) -> tuple[np.ndarray, float]:
+    """Indices of the `count` faces whose labels agree with the most of the request's nonzero entries
+    (ties broken at random), and the share of those entries they agree with on average."""
+    asked = request != 0
+    agree = (labels[:, asked] == np.sign(request[asked])).sum(1)
+    order = np.lexsort((rng.uniform(size=len(labels)), -agree))[:count]
+    return order, float(agree[order].mean() / max(asked.sum(), 1))
 
 
 # ---------------------------------------------------------------- the command
@@ -547,7 +567,11 @@ def markdown(report: dict) -> str:
                   + (f"; of those asked present, not absent: {t['requested_on_present']:.3f} (real faces: "
                      f"{t['requested_on_present_real_baseline']:.3f})" if "requested_on_present" in t else ""),
                   f"- diversity across seeds: pixel L1 {t['diversity_pixel_l1']:.4f}, classifier-feature "
-                  f"distance {t['diversity_feature_distance']:.3f}",
+                  f"distance {t['diversity_feature_distance']:.3f}"
+                  + (f"; real test faces closest to the same requests (they show "
+                     f"{t['diversity_real_request_agreement']:.0%} of them): "
+                     f"{t['diversity_feature_distance_real_baseline']:.3f}, ratio {t['diversity_ratio_to_real']:.2f}"
+                     if "diversity_ratio_to_real" in t else ""),
                   f"- KID on evaluation-classifier features (no Inception weights offline; comparable only "
                   f"within this project): generated vs real {t['kid_fake_vs_real']:.4f}, "
                   f"real vs real {t['kid_real_vs_real_baseline']:.4f}",

@@ -5,7 +5,7 @@ import pytest
 
 from makeover.attributes import DEFAULT_CONDITIONED as C
 from makeover.evaluate import (_direction_table, edit_metrics, edit_texture, flip_targets, kid, mean_pairwise_l1, psnr, ssim,
-                               strength_sweep)
+                               strength_sweep, text_metrics)
 
 
 def test_psnr_of_a_known_perturbation():
@@ -55,6 +55,9 @@ class FixedJudge:
 
     def signs(self, images):
         return np.where(images[:, 0, :len(C), 0] > 127, 1, -1)
+
+    def embed(self, images):
+        return images[:, 0, :len(C), 0].astype(np.float64) / 255.0
 
 
 def test_identity_edit_success_is_the_judges_error_rate():
@@ -233,3 +236,35 @@ def test_val_and_test_faces_are_different_identities():
     names = ("Male", "Smiling")
     val, test = (load_test_faces(open_source("synthetic", split, 64), names, 32, 8)[0] for split in ("val", "test"))
     assert val.shape == test.shape and not any((v == t).all() for v in val for t in test)
+
+
+class PixelTextPath:
+    """Writes each request into the judged pixels; what the request leaves open is random per seed and
+    row, or, when collapsed, the same for every seed (one face per prompt)."""
+
+    conditioned = C
+
+    def __init__(self, collapsed: bool):
+        self.collapsed = collapsed
+
+    def faces(self, requests, seed):
+        rng = np.random.default_rng(0 if self.collapsed else seed)
+        open_ = rng.choice([50, 200], requests.shape)
+        if self.collapsed:
+            open_[:] = 50
+        out = np.zeros((len(requests), 8, 32, 3), np.uint8)
+        out[:, 0, :len(C), 0] = np.where(requests > 0, 200, np.where(requests < 0, 50, open_))
+        return out
+
+
+def test_text_diversity_is_measured_against_real_faces_that_show_the_same_requests():
+    rng = np.random.default_rng(3)
+    labels = rng.choice([-1.0, 1.0], (1000, len(C))).astype(np.float32)
+    real = np.zeros((1000, 8, 32, 3), np.uint8)
+    real[:, 0, :len(C), 0] = np.where(labels > 0, 200, 50)
+    diverse = text_metrics(PixelTextPath(False), FixedJudge(), real, labels)
+    collapsed = text_metrics(PixelTextPath(True), FixedJudge(), real, labels)
+    assert diverse["requested_present"] == collapsed["requested_present"] == 1.0
+    assert diverse["diversity_real_request_agreement"] > 0.9
+    assert 0.7 < diverse["diversity_ratio_to_real"] < 1.4
+    assert collapsed["diversity_ratio_to_real"] == 0.0
