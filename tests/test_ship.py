@@ -64,9 +64,14 @@ def test_evaluation_section_is_written_from_the_report():
                                                           "headline_lowpass": 0.25},
                            "identity_baseline": {"per_attribute": {"Male": {**attr, "success": 0.1}},
                                                  "headline_success": 0.1},
-                           "reconstruction": {"psnr": 40.0, "ssim": 0.99}}}
+                           "reconstruction": {"psnr": 40.0, "ssim": 0.99}},
+              "text_to_face": {"faces": 3, "requested_present": 0.9, "requested_present_real_baseline": 0.95,
+                               "requested_on_present": 0.8, "requested_on_present_real_baseline": 0.85,
+                               "kid_fake_vs_real": 0.1, "kid_real_vs_real_baseline": 0.0,
+                               "diversity_pixel_l1": 0.12, "diversity_ratio_to_real": 0.85}}
     lines = ship.evaluation_lines(report)
     assert "| Male | 0.500 | 0.667 (3) | - | 0.250 | 0.100 | 0.900 |" in lines
+    assert any("0.85x that of the real" in line and "asked present 0.800" in line for line in lines)
     assert any("low-pass 0.250" in line for line in lines)
 
 

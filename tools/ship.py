@@ -146,7 +146,9 @@ def evaluation_lines(report: dict) -> list[str]:
                    f"(real faces {text['requested_present_real_baseline']:.3f}), of those asked present "
                    f"{text['requested_on_present']:.3f} (real {text['requested_on_present_real_baseline']:.3f}); "
                    f"KID on classifier features {text['kid_fake_vs_real']:.3f} (real vs real "
-                   f"{text['kid_real_vs_real_baseline']:.3f}); diversity, pixel L1 {text['diversity_pixel_l1']:.3f}")
+                   f"{text['kid_real_vs_real_baseline']:.3f}); diversity, pixel L1 {text['diversity_pixel_l1']:.3f}"
+                   + (f", across seeds on classifier features {text['diversity_ratio_to_real']:.2f}x that of the real "
+                      f"test faces closest to the same requests" if "diversity_ratio_to_real" in text else ""))
     return out + ["", f"The whole report, per direction, is `{EVALUATION}` beside the model."]
 
 
