@@ -15,6 +15,14 @@ from makeover.tfload import load_tensorflow as _load_tensorflow
 from makeover.tfload import quiet_tensorflow as _quiet_tensorflow
 
 DEFAULT_DATASET = "dataset"
+
+
+def _default(section: str, key: str):
+    """A value of configs/default.toml, for the help text (tomllib: no TensorFlow, a millisecond)."""
+    from makeover.config import DEFAULT_CONFIG, read_toml
+
+    return read_toml(DEFAULT_CONFIG)[section][key]
+
 # What the last net in main() says of an exception no command expected (the fuzz tests look for it).
 INTERNAL_ERROR = "internal error"
 
@@ -63,7 +71,7 @@ def cli(verbose: bool) -> None:
                    "generator (--base); classifier: the evaluation classifier used by describe/evaluate.")
 @click.option("--base", type=click.Path(exists=True),
               help="--mode generate: the makeover run folder or generator.keras whose core and decoder the "
-                   "text path reuses (frozen) [default: checkpoints/celeba64].")
+                   "text path reuses (frozen, or tuned in a copy with text.tune_decoder) [default: checkpoints/celeba64].")
 @click.option("--dataset",
               help="CelebA folder (list_attr_celeba.txt, img_align_celeba/) or 'synthetic' [config: "
                    f"'{DEFAULT_DATASET}']. If the default folder is absent, the built-in synthetic faces are used.")
@@ -72,9 +80,9 @@ def cli(verbose: bool) -> None:
 @click.option("--preset", help="Named source/target pair from configs/presets.toml (m2f, f2m, m2m, f2f).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML merged over configs/default.toml (e.g. configs/gpu.toml).")
-@click.option("--steps", type=click.IntRange(1), help="Total training steps [config: 300].")
-@click.option("--batch-size", type=click.IntRange(1), help="Global batch size [config: 16].")
-@click.option("--image-size", type=click.IntRange(16, 1024), help="Square image size, a multiple of 16 [config: 64].")
+@click.option("--steps", type=click.IntRange(1), help=f"Total training steps [config: {_default('train', 'steps')}].")
+@click.option("--batch-size", type=click.IntRange(1), help=f"Global batch size [config: {_default('train', 'batch_size')}].")
+@click.option("--image-size", type=click.IntRange(16, 1024), help=f"Square image size, a multiple of 16 [config: {_default('data', 'image_size')}].")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder that receives the run folder NNNNN-<name>/.")
 @click.option("--name", help="Run name [default: from source/target, or 'multi'].")
@@ -83,7 +91,7 @@ def cli(verbose: bool) -> None:
               help="--mode makeover: start a new run from this run folder's (or checkpoint's) weights, optimizer "
                    "state and step count, under this run's config (e.g. to go on with other loss weights); "
                    "or from a generator.keras alone (e.g. checkpoints/celeba64), with a new discriminator.")
-@click.option("--seed", type=int, help="Seed for weights, data order and sampling [config: 0].")
+@click.option("--seed", type=int, help=f"Seed for weights, data order and sampling [config: {_default('train', 'seed')}].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")
 def train(mode, base, dataset, source, target, preset, config_path, steps, batch_size, image_size, out, name, resume,
@@ -144,7 +152,7 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
 @cli.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML merged over the default config.")
 @click.option("--steps", type=click.IntRange(1), default=10, show_default=True, help="Timed training steps.")
-@click.option("--batch-size", type=click.IntRange(1), help="Batch size [config: 16].")
+@click.option("--batch-size", type=click.IntRange(1), help=f"Batch size [config: {_default('train', 'batch_size')}].")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Append the results to benchmarks/README.md and benchmarks/inference.md.")
 @click.option("--checkpoint", type=click.Path(),

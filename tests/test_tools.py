@@ -30,3 +30,13 @@ def test_command_help(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output and "[default:" in result.output
+
+
+def test_train_help_quotes_the_default_config():
+    from makeover.cli import cli
+    from makeover.config import load_config
+
+    config = load_config()
+    output = " ".join(CliRunner().invoke(cli, ["train", "--help"], terminal_width=200).output.split())
+    assert f"Total training steps [config: {config['train']['steps']}]" in output
+    assert f"a multiple of 16 [config: {config['data']['image_size']}]" in output
