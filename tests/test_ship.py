@@ -39,7 +39,7 @@ def test_card_names_the_exported_steps_the_summed_time_and_the_starting_generato
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
     assert "the project's own licence applies" in card  # synthetic data only
     assert "### Makeover generator" in card and (tmp_path / "shipped" / "generator.keras").read_bytes() == b"weights"
-    assert (tmp_path / "shipped" / "evaluation.json").read_text() == '{"makeover": {}}'  # what transform warns from
+    assert json.loads((tmp_path / "shipped" / "evaluation.json").read_text()) == {"makeover": {}}  # transform warns from it
     configs = json.loads((tmp_path / "shipped" / "training_config.json").read_text())
     assert configs["makeover"]["init_steps"] == 4000   # the run's resolved config, beside the card
 
@@ -111,3 +111,22 @@ def test_card_of_a_branch_counts_the_run_it_went_on_from(tmp_path):
     assert "- steps: 5 at batch 16, 1.50 h of training" in card  # 1 h here + the first run's 0.5 h up to step 2
     assert "went on from run `first` at step 2" in card
     assert "generator then at `checkpoints/x/generator.keras` (4000 steps)" in card
+
+
+def test_a_text_only_report_replaces_only_the_shipped_text_numbers(tmp_path):
+    ship = load_tool("ship")
+    shipped = tmp_path / "evaluation.json"
+    shipped.write_text(json.dumps({"makeover": {"mean_success": 0.6}, "text_to_face": {"faces": 500}}))
+    new = {"dataset": "d", "split": "test", "classifier": {"mean_accuracy": 0.9, "mean_majority": 0.8},
+           "text_to_face": {"faces": 2000}}
+    merged = ship.merged_report(new, shipped)
+    assert merged["makeover"] == {"mean_success": 0.6}
+    assert merged["text_to_face"]["faces"] == 2000 and merged["text_to_face"]["judge_accuracy"] == 0.9
+    assert ship.merged_report({**new, "makeover": {}}, shipped) == {**new, "makeover": {}}
+
+
+def test_a_part_kept_from_the_old_card_ends_where_its_section_ends():
+    ship = load_tool("ship")
+    card = "## Training procedure\n\n### Text\n\nold text\n\n### Classifier\n\nacc 0.9\n\n## Evaluation\n\nnumbers\n"
+    assert ship.sections(card, "### ") == {"Text": ["old text"], "Classifier": ["acc 0.9"]}
+    assert ship.sections(card)["Evaluation"] == ["numbers"]

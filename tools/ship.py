@@ -72,11 +72,28 @@ def _report_json(report_md: Path) -> Path:
     return path
 
 
+def merged_report(report: dict, shipped: Path) -> dict:
+    """The report to ship: a text-path-only report (a new text path on the same generator) replaces only
+    the shipped report's text_to_face, which then says where, on how many faces and by which judge."""
+    if "makeover" in report or "text_to_face" not in report or not shipped.is_file():
+        return report
+    old = json.loads(shipped.read_text())
+    judge = report.get("classifier", {})
+    return {**old, "text_to_face": {**report["text_to_face"], "dataset": report.get("dataset"),
+                                    "split": report.get("split"), "judge_accuracy": judge.get("mean_accuracy"),
+                                    "judge_majority": judge.get("mean_majority")}}
+
+
 def sections(markdown: str, level: str = "## ") -> dict[str, list[str]]:
-    """The `level` sections of a Markdown text, by title: their lines, without the title line."""
-    parts = re.split("^" + re.escape(level), markdown, flags=re.M)[1:]
-    return {p.split("\n", 1)[0].strip(): p.split("\n", 1)[1].strip("\n").split("\n") if "\n" in p else []
-            for p in parts}
+    """The `level` sections of a Markdown text, by title: their lines, without the title line; each ends
+    at the next heading of its level or a higher one (a card's last ### part stops at ## Evaluation)."""
+    depth = len(level.strip())
+    out = {}
+    for part in re.split("^" + re.escape(level), markdown, flags=re.M)[1:]:
+        title, _, body = part.partition("\n")
+        body = re.split(f"^#{{1,{depth - 1}}} ", body, maxsplit=1, flags=re.M)[0] if depth > 1 else body
+        out[title.strip()] = body.strip("\n").split("\n") if body.strip("\n") else []
+    return out
 
 
 def procedure(run: Path, files: tuple[str, ...], dest: Path) -> tuple[list[str], dict]:
@@ -142,7 +159,9 @@ def evaluation_lines(report: dict) -> list[str]:
                    f"{c['identity_baseline']['mean_psnr']:.2f}, a perfect model {c['perfect_model']['mean_psnr']:.1f})")
     text = report.get("text_to_face")
     if text:
-        out.append(f"- text to face, {text['faces']} faces: requested attributes present {text['requested_present']:.3f} "
+        judged = (f" of the {text['split']} split, judged by a classifier of mean accuracy {text['judge_accuracy']:.3f} "
+                  f"(majority {text['judge_majority']:.3f})" if "judge_accuracy" in text else "")
+        out.append(f"- text to face, {text['faces']} faces{judged}: requested attributes present {text['requested_present']:.3f} "
                    f"(real faces {text['requested_present_real_baseline']:.3f}), of those asked present "
                    f"{text['requested_on_present']:.3f} (real {text['requested_on_present_real_baseline']:.3f}); "
                    f"KID on classifier features {text['kid_fake_vs_real']:.3f} (real vs real "
@@ -193,7 +212,8 @@ def main(dest, makeover, text, classifier, report, notes, title):
         elif label in old_parts and (dest / files[0]).is_file():  # not shipped anew: keep what the card said
             parts[label] = old_parts[label]
     if report:  # its numbers, machine-readable, beside the model: transform warns from them
-        shutil.copy2(_report_json(Path(report)), dest / EVALUATION)
+        merged = merged_report(json.loads(_report_json(Path(report)).read_text()), dest / EVALUATION)
+        (dest / EVALUATION).write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     synthetic = (all(c["data"]["dataset"] == "synthetic" for c in configs.values()) and LICENCE not in old)
     evaluation = json.loads((dest / EVALUATION).read_text()) if (dest / EVALUATION).is_file() else None
     (dest / TRAINING_CONFIG).write_text(json.dumps(configs, indent=1, sort_keys=True) + "\n", encoding="utf-8")
