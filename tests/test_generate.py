@@ -186,6 +186,21 @@ def test_diversity_term_pays_the_text_path_for_using_its_noise():
     assert np.abs(kernels[2.0] - kernels[0.0]).max() > 0
 
 
+def test_diffaugment_changes_what_the_text_d_sees_and_is_checked():
+    """text.diffaugment: same weights, same batch, same seeds; only D's view (and so its loss) differs."""
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
+    d_loss = {}
+    for amount in (0.0, 0.125):
+        gan, _ = _stage_two_gan(diffaugment=amount)
+        logs = gan.train_on_batch(x, y, return_dict=True)
+        assert np.isfinite(list(logs.values())).all()
+        d_loss[amount] = logs["d_adv"]
+    assert d_loss[0.125] != pytest.approx(d_loss[0.0], abs=1e-6)
+    with pytest.raises(ValueError, match="diffaugment"):
+        TextLossSpec(diffaugment=0.5)
+
+
 @pytest.mark.parametrize("tune", [False, True])
 def test_tune_decoder_trains_a_copy_of_core_and_decoder_and_never_the_base(tmp_path, tiny_run, tune):
     """text.tune_decoder: the path's own core and decoder learn; the makeover generator's file stays."""

@@ -49,6 +49,7 @@ import keras
 import tensorflow as tf
 
 from makeover import losses
+from makeover.data.augment import diff_augment
 from makeover.models.gan import GANBase, frozen
 
 
@@ -69,6 +70,12 @@ class TextLossSpec:
     guide: float = 0.0          # weight of a frozen guide classifier's BCE on the fakes (train.guide; see above)
     diversity: float = 0.0      # weight of DSGAN's diversity term (see above; 0 = off)
     diversity_cap: float = 0.3  # its tau: mean |image change| (in [-1, 1]) per unit of mean |noise change|
+    diffaugment: float = 0.0    # > 0: DiffAugment on every D input at every scale (colour, shifts up to this share)
+
+    def __post_init__(self):
+        if not 0 <= self.diffaugment <= 0.25:
+            raise ValueError(f"text.diffaugment must be in [0, 0.25] (0 = off; DiffAugment's 0.125), "
+                             f"not {self.diffaugment}")
 
 
 TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "g_guide", "diversity", "kl", "d_adv",
@@ -123,9 +130,10 @@ class TextToFaceGAN(GANBase):
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
                 r64, r32, r16 = pyramid(real_x)
-                logits, cls = self.discriminator(
-                    [tf.concat([r64, r64, fake64], 0), tf.concat([r32, r32, fake32], 0),
-                     tf.concat([r16, r16, fake16], 0), tf.concat([c, c_wrong, c], 0)], training=True)
+                seen = [tf.concat([r, r, f], 0) for r, f in ((r64, fake64), (r32, fake32), (r16, fake16))]
+                if spec.diffaugment > 0:  # real and fake alike through T, each scale drawn apart
+                    seen = [diff_augment(x, spec.diffaugment) for x in seen]
+                logits, cls = self.discriminator(seen + [tf.concat([c, c_wrong, c], 0)], training=True)
                 real_logit = logits[:n]
                 real_sum = tf.reduce_sum(real_logit)
             wrong_logit, fake_logit = logits[n:2 * n], logits[2 * n:]
