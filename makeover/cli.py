@@ -381,8 +381,12 @@ def describe(inputs, checkpoint, all_faces, max_pixels, detector):
 @click.option("--character", is_flag=True,
               help="The descriptions are one character: same identity, each description changing the last "
                    "('a man with a beard' 'the same, smiling').")
+@click.option("--vary/--no-vary", default=True, show_default=True,
+              help="Draw what the description leaves open (hair colour, bangs, lipstick, smile...) anew for each "
+                   "seed, as often as it goes with the description in real faces; --no-vary leaves it to the model, "
+                   "whose seeds then look much alike.")
 @click.option("--checkpoint", type=click.Path(), help="A run folder or text_to_face.keras [default: checkpoints/celeba64].")
-def generate(descriptions, num, seed, out, interpolate, steps, character, checkpoint):
+def generate(descriptions, num, seed, out, interpolate, steps, character, vary, checkpoint):
     """Draw faces from a description.
 
     \b
@@ -413,16 +417,17 @@ def generate(descriptions, num, seed, out, interpolate, steps, character, checkp
     for text, p in zip(texts, parsed):
         click.echo(f'"{text}"\n  {p.report()}')
     if interpolate:
-        faces = t2f.faces(interpolation(parsed[0].vector, parsed[1].vector, steps), seed, same_identity=True)
-        rows = [faces]
+        # both ends filled with the same draws, then interpolated: what neither end asks for stays put
+        ends = [t2f.fill_open(p.vector[None], seed, same_identity=True)[0] if vary else p.vector for p in parsed]
+        rows = [t2f.faces(interpolation(*ends, steps), seed, same_identity=True, vary=False)]
     elif character:
         vectors, current = [], np.zeros(len(t2f.conditioned), np.float32)
         for p in parsed:
             current = apply_conflict_rules(np.where(p.vector != 0, p.vector, current), t2f.conditioned)
             vectors.append(current)
-        rows = [t2f.faces(np.stack(vectors), seed, same_identity=True)]
+        rows = [t2f.faces(np.stack(vectors), seed, same_identity=True, vary=vary)]
     else:
-        rows = [t2f.faces(np.repeat(p.vector[None], num, 0), seed) for p in parsed]
+        rows = [t2f.faces(np.repeat(p.vector[None], num, 0), seed, vary=vary) for p in parsed]
     out = Path(out)
     singles = out.with_suffix("")
     for r, faces in enumerate(rows):

@@ -347,7 +347,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
             "kid_real_vs_real_baseline": kid(real_f[:half], real_f[half:]),
             "texture_fake": texture(faces), "texture_real_baseline": texture(real),
-            "faces": int(n)}
+            "faces": int(n), "open_attributes_drawn": getattr(t2f, "prior", None) is not None}
 
 
 def closest_real(labels: np.ndarray, request: np.ndarray, count: int, rng) -> tuple[np.ndarray, float]:
@@ -571,7 +571,9 @@ def markdown(report: dict) -> str:
                   + (f"; real test faces closest to the same requests (they show "
                      f"{t['diversity_real_request_agreement']:.0%} of them): "
                      f"{t['diversity_feature_distance_real_baseline']:.3f}, ratio {t['diversity_ratio_to_real']:.2f}"
-                     if "diversity_ratio_to_real" in t else ""),
+                     if "diversity_ratio_to_real" in t else "")
+                  + ("; what a request leaves open is drawn per seed from the attribute prior"
+                     if t.get("open_attributes_drawn") else ""),
                   f"- KID on evaluation-classifier features (no Inception weights offline; comparable only "
                   f"within this project): generated vs real {t['kid_fake_vs_real']:.4f}, "
                   f"real vs real {t['kid_real_vs_real_baseline']:.4f}",

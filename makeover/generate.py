@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from makeover.config import save_json
+from makeover.prior import AttributePrior
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ class TextToFace:
         self.size = int(meta.get("image_size") or model.outputs[0].shape[1])
         self.noise_dim = model.inputs[1].shape[-1]
         self.ca_dim = model.inputs[2].shape[-1]
+        self.prior = AttributePrior.from_json(meta["prior"]) if meta.get("prior") else None
+        if self.prior is not None and self.prior.names != self.conditioned:
+            raise ValueError(f"text_to_face.json: the prior's attributes {self.prior.names} are not the "
+                             f"model's {self.conditioned}; retrain or re-export the text path")
 
     @classmethod
     def load(cls, checkpoint: str | Path | None = None) -> "TextToFace":
@@ -58,12 +63,26 @@ class TextToFace:
 
         return cls(*load_model(checkpoint, "text_to_face.keras"))
 
-    def faces(self, vectors: np.ndarray, seed: int, same_identity: bool = False) -> np.ndarray:
-        """One face per vector; with `same_identity` all share the noise of face 0 (a character sheet)."""
+    def faces(self, vectors: np.ndarray, seed: int, same_identity: bool = False, vary: bool = True) -> np.ndarray:
+        """One face per vector; with `same_identity` all share the noise of face 0 (a character sheet).
+        With `vary`, the attributes a vector leaves open are drawn per face (see `fill_open`)."""
         z, eps = make_noise(seed, 1 if same_identity else len(vectors), self.noise_dim, self.ca_dim)
         if same_identity:
             z, eps = np.repeat(z, len(vectors), 0), np.repeat(eps, len(vectors), 0)
+        if vary:
+            vectors = self.fill_open(vectors, seed, same_identity)
         return draw(self.model, vectors, z, eps)
+
+    def fill_open(self, vectors: np.ndarray, seed: int, same_identity: bool = False) -> np.ndarray:
+        """The open (0) attributes of each vector drawn from the prior (prior.py), as often as they go with
+        what was asked in real faces; face i of a seed draws the same whatever the count (`same_identity`:
+        every face draws like face 0). Without a prior (older text paths) the vectors come back as they are."""
+        from makeover.attributes import apply_conflict_rules
+
+        if self.prior is None:
+            return np.asarray(vectors, np.float32)
+        rows = [0] * len(vectors) if same_identity else range(len(vectors))
+        return apply_conflict_rules(self.prior.fill(vectors, self.prior.draws(seed, rows)), self.conditioned)
 
 
 def prompt_sheet(t2f: "TextToFace", prompts=SAMPLE_PROMPTS, seeds: int = 8, seed: int = 12345,
@@ -145,6 +164,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     if resume:
         load_latest_checkpoint(gan, run)
 
+    prior = AttributePrior.fit(conditioned, source.values[:, [list(source.attributes).index(a) for a in conditioned]])
+
     def export():
         path = run / "text_to_face.keras"
         tmp = run / "text_to_face.tmp.keras"
@@ -152,7 +173,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
             text_model.save(tmp)
         tmp.replace(path)
         save_json({"attributes": list(conditioned), "image_size": size, "steps": gan.steps_done(),
-                   "dataset": data["dataset"], "base": tc["base"], "ema": t.get("g_ema", 0.0), "time": time.time()},
+                   "dataset": data["dataset"], "base": tc["base"], "ema": t.get("g_ema", 0.0), "time": time.time(),
+                   "prior": prior.to_json()},
                   run / "text_to_face.json")
 
     if gan.steps_done() >= t["steps"]:

@@ -53,7 +53,8 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert run_cli("--run", "train", "--mode", "generate", "--base", str(edit), *common, "--steps", "3",
                    "--name", "text") == 0
     text = runs / "00001-text"
-    assert json.loads((text / "text_to_face.json").read_text())["steps"] == 3
+    text_meta = json.loads((text / "text_to_face.json").read_text())
+    assert text_meta["steps"] == 3 and text_meta["prior"]["attributes"] == text_meta["attributes"]
     # the feature anchor to the base generator's encoder is in the loss
     assert all(json.loads(line)["feature"] > 0 for line in (text / "stats.jsonl").read_text().splitlines())
     assert {"grid-0000000.png", "grid-0000002.png", "grid-0000003.png"} <= {p.name for p in (text / "samples").iterdir()}

@@ -220,3 +220,26 @@ def test_tune_decoder_trains_a_copy_of_core_and_decoder_and_never_the_base(tmp_p
     moved = max(np.abs(a - b).max() for a, b in zip(generator.get_layer("core").get_weights(),
                                                       text.get_layer("core").get_weights()))
     assert (moved > 0) == tune
+
+
+def test_open_attributes_vary_per_face_with_a_prior_and_stay_open_without(tmp_path):
+    from makeover.prior import AttributePrior
+
+    _, text = _models()
+    names = [f"a{i}" for i in range(16)]
+    labels = np.random.default_rng(0).choice([-1.0, 1.0], (500, 16))
+    plain = TextToFace(text, {"attributes": names, "image_size": 32})
+    varied = TextToFace(text, {"attributes": names, "image_size": 32,
+                               "prior": AttributePrior.fit(names, labels).to_json()})
+    asked = np.zeros((6, 16), np.float32)
+    asked[:, 0] = 1.0
+    np.testing.assert_array_equal(plain.fill_open(asked, 3), asked)   # an older path: nothing drawn
+    filled = varied.fill_open(asked, 3)
+    assert (filled[:, 0] == 1).all() and (filled[:, 1:] != 0).all()
+    assert len({tuple(row) for row in filled}) > 1                     # every face its own draw ...
+    sheet = varied.fill_open(asked, 3, same_identity=True)
+    assert len({tuple(row) for row in sheet}) == 1                     # ... one character: one draw
+    np.testing.assert_array_equal(varied.faces(asked, 3, vary=False), plain.faces(asked, 3))
+    assert not np.array_equal(varied.faces(asked, 3), plain.faces(asked, 3))
+    with pytest.raises(ValueError, match="prior"):
+        TextToFace(text, {"attributes": names[::-1], "prior": AttributePrior.fit(names, labels).to_json()})
