@@ -185,7 +185,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def render():
-        return prompt_sheet(TextToFace(text_model, {"attributes": list(conditioned)}))
+        return prompt_sheet(TextToFace(text_model, {"attributes": list(conditioned), "prior": prior.to_json()}))
 
     callbacks = make_callbacks(gan, run, config, t["steps"], render)
     return fit_run(gan, dataset, run, config, callbacks, source, export)
