@@ -165,6 +165,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         load_latest_checkpoint(gan, run)
 
     prior = AttributePrior.fit(conditioned, source.values[:, [list(source.attributes).index(a) for a in conditioned]])
+    meta = {"attributes": list(conditioned), "prior": prior.to_json()}
 
     def export():
         path = run / "text_to_face.keras"
@@ -174,7 +175,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         tmp.replace(path)
         save_json({"attributes": list(conditioned), "image_size": size, "steps": gan.steps_done(),
                    "dataset": data["dataset"], "base": tc["base"], "ema": t.get("g_ema", 0.0), "time": time.time(),
-                   "prior": prior.to_json()},
+                   "prior": meta["prior"]},
                   run / "text_to_face.json")
 
     if gan.steps_done() >= t["steps"]:
@@ -185,7 +186,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def render():
-        return prompt_sheet(TextToFace(text_model, {"attributes": list(conditioned), "prior": prior.to_json()}))
+        return prompt_sheet(TextToFace(text_model, meta))
 
     callbacks = make_callbacks(gan, run, config, t["steps"], render)
     return fit_run(gan, dataset, run, config, callbacks, source, export)

@@ -19,12 +19,9 @@ in text_to_face.json; no label file is shipped.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit as _sigmoid  # overflow-safe logistic
 
 SWEEPS = 16   # Gibbs sweeps; the chain mixes in a few (K = 16, weak couplings)
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 25) -> np.ndarray:
