@@ -166,6 +166,14 @@ def export_generator(gan, config: dict, run: Path) -> Path:
     return path
 
 
+def export_checkpoint(config: dict, ckpt: Path, folder: Path) -> int:
+    """Export the generator of the run checkpoint `ckpt` (trained under `config`) to `folder`; its step."""
+    gan = build_gan(config, None)  # the target vector is not part of the weights
+    gan.load_weights(ckpt)
+    export_generator(gan, config, folder)
+    return gan.steps_done()
+
+
 def generator_meta(config: dict, steps: int, target: list[float] | None = None) -> dict:
     """generator.json: what a user of generator.keras needs to know (also written by tools/jax_train.py).
     A source->target generator was only ever asked for its `target`: transform asks for it by default."""

@@ -13,7 +13,7 @@ TOOLS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "tools"
 def test_the_tools_are_the_kept_ones():
     """Research probes went (git keeps them); what is left is run by users and maintainers."""
     assert TOOLS == ["card_config", "counterfactual_curve", "detector_compare", "export_checkpoint",
-                     "export_tflite", "jax_train", "readme_figures", "ship", "wild_sheet"]
+                     "export_tflite", "jax_train", "readme_figures", "ship", "val_curve", "wild_sheet"]
 
 
 @pytest.mark.parametrize("name", TOOLS)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 @click.option("--step", type=click.IntRange(min=0), default=None,
               help="Export this step's checkpoint instead of the latest (a running run writes new ones).")
 def main(run, step):
-    from makeover.train import build_gan, checkpoint_file, export_generator, latest_checkpoint
+    from makeover.train import checkpoint_file, export_checkpoint, latest_checkpoint
 
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
@@ -30,10 +30,8 @@ def main(run, step):
     if ckpt is None or not ckpt.exists():
         raise click.ClickException(f"no checkpoint{'' if step is None else f' for step {step}'} in {run}/checkpoints;"
                                    f" list them with: ls {run}/checkpoints")
-    gan = build_gan(config, None)  # the target vector is not part of the weights
-    gan.load_weights(ckpt)
-    export_generator(gan, config, run)
-    click.echo(f"{ckpt.name} -> {run / 'generator.keras'} (step {gan.steps_done()})")
+    step = export_checkpoint(config, ckpt, run)
+    click.echo(f"{ckpt.name} -> {run / 'generator.keras'} (step {step})")
 
 
 if __name__ == "__main__":
