@@ -41,7 +41,7 @@ def plot(points: list[dict], path: Path, width: int = 640, height: int = 400) ->
     import numpy as np
 
     canvas = np.full((height, width, 3), 255, np.uint8)
-    left, right, top, bottom = 50, width - 150, 20, height - 40
+    left, right, top, bottom = 50, width - 190, 20, height - 40
     last = max(p["step"] for p in points) or 1
     x_of = lambda s: int(left + (right - left) * s / last)            # noqa: E731
     y_of = lambda v: int(bottom - (bottom - top) * v)                  # noqa: E731
@@ -60,7 +60,7 @@ def plot(points: list[dict], path: Path, width: int = 640, height: int = 400) ->
             cv2.line(canvas, a, b, colour, 2, cv2.LINE_AA)
         for c in xy:
             cv2.circle(canvas, c, 3, colour, -1)
-        cv2.putText(canvas, f"{key} (aim {TARGETS[key]:.2f})", (right + 8, top + 14 + 18 * row), font, 0.38, colour, 1,
+        cv2.putText(canvas, f"{key} (aim {TARGETS[key]:.2f})", (right + 6, top + 14 + 18 * row), font, 0.36, colour, 1,
                     cv2.LINE_AA)
     cv2.imwrite(str(path), canvas)
 
