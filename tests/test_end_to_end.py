@@ -105,7 +105,7 @@ def test_train_reload_transform_generate_describe(tmp_path, monkeypatch, capsys)
     assert edits["split"] == "test" and json.loads((out / text.name / "report.json").read_text())["split"] == "val"
     assert set(edits) >= {"classifier", "makeover", "counterfactual"}
     assert set(edits["makeover"]) == {"mode", "model", "other_mode", "identity_baseline", "reconstruction",
-                                      "strength_sweep", "texture_real_pairs"}
+                                      "shortcut_baseline", "strength_sweep", "texture_real_pairs"}
     assert 0 < edits["makeover"]["texture_real_pairs"] and edits["makeover"]["identity_baseline"]["mean_texture"] == 0
     assert edits["makeover"]["mode"].startswith("residual") and edits["makeover"]["other_mode"]["mode"].startswith(
         "direct")

@@ -268,3 +268,35 @@ def test_text_diversity_is_measured_against_real_faces_that_show_the_same_reques
     assert diverse["diversity_real_request_agreement"] > 0.9
     assert 0.7 < diverse["diversity_ratio_to_real"] < 1.4
     assert collapsed["diversity_ratio_to_real"] == 0.0
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_eye_band_darkens_both_eyes_and_leaves_the_mouth_and_hair(size):
+    from makeover.data.template import LANDMARKS
+    from makeover.evaluate import eye_band
+
+    faces = np.full((2, size, size, 3), 200, np.uint8)
+    banded = eye_band(faces)
+    for name in ("left_eye", "right_eye"):
+        x, y = (int(v * size) for v in LANDMARKS[name])
+        assert (banded[:, y, x] == 80).all()
+    for name in ("mouth_left", "mouth_right", "nose"):
+        x, y = (int(v * size) for v in LANDMARKS[name])
+        assert (banded[:, y, x] == 200).all()
+    assert (banded[:, :size // 4] == 200).all()
+
+
+def test_shortcut_baseline_is_what_the_judge_reads_as_glasses_on_a_band_of_faces_without_them():
+    from makeover.evaluate import shortcut_baseline
+
+    class EyeDarknessJudge:   # reads glasses wherever the eyes' row is dark
+        names = ("Eyeglasses",)
+
+        def signs(self, images):
+            return np.where(images[:, 31, 23:41].mean((1, 2)) < 120, 1, -1)[:, None]
+
+    faces = np.full((5, 64, 64, 3), 200, np.uint8)
+    labels = np.array([[-1], [-1], [-1], [1], [1]], np.float32)   # three without glasses
+    band = shortcut_baseline(faces, labels, ("Eyeglasses",), EyeDarknessJudge())["Eyeglasses"]
+    assert band == {"faces": 3, "success": 1.0, "success_lowpass": 1.0}
+    assert shortcut_baseline(faces, labels, ("Male",), EyeDarknessJudge()) == {}
