@@ -149,10 +149,10 @@ def eye_band(images: np.ndarray, darken: float = 0.4) -> np.ndarray:
     from makeover.data.template import LANDMARKS
 
     size = images.shape[1]
-    (lx, ly), (rx, ry) = LANDMARKS["left_eye"], LANDMARKS["right_eye"]
+    (lx, ly), (rx, _) = LANDMARKS["left_eye"], LANDMARKS["right_eye"]   # the template's eyes share a row
     span = rx - lx
-    y0, y1 = (round(size * (ly - span / 4)), round(size * (ly + span / 4)))
-    x0, x1 = (max(0, round(size * (lx - 0.9 * span))), min(size, round(size * (rx + 0.9 * span))))
+    y0, y1 = round(size * (ly - span / 4)), round(size * (ly + span / 4))
+    x0, x1 = max(0, round(size * (lx - 0.9 * span))), min(size, round(size * (rx + 0.9 * span)))
     out = images.astype(np.float32)
     out[:, y0:y1, x0:x1] *= darken
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
