@@ -78,8 +78,10 @@ def score(folder: Path, step: int, classifier: str, dataset: str, limit: int, se
 @click.option("--limit", type=click.IntRange(8), default=500, show_default=True, help="Val faces per point.")
 @click.option("--baseline", type=click.Path(exists=True, file_okay=False),
               help="A generator folder scored as step 0 (the generator the run started from).")
+@click.option("--every", type=click.IntRange(1), default=1, show_default=True,
+              help="Score only checkpoints whose step is a multiple of this (each point takes minutes).")
 @click.option("--seed", type=int, default=0, show_default=True)
-def main(run, classifier, dataset, limit, baseline, seed):
+def main(run, classifier, dataset, limit, baseline, every, seed):
     """Score every checkpoint of RUN on the val split; write RUN/val_curve.jsonl and RUN/val_curve.png."""
     from makeover.train import CHECKPOINT_RE, export_checkpoint
 
@@ -92,7 +94,7 @@ def main(run, classifier, dataset, limit, baseline, seed):
         todo.append((0, None))
     for ckpt in sorted((run / "checkpoints").glob("ckpt-*.weights.h5")):
         step = int(CHECKPOINT_RE.match(ckpt.name).group(1)) if CHECKPOINT_RE.match(ckpt.name) else None
-        if step is not None and step not in points:
+        if step is not None and step % every == 0 and step not in points:
             todo.append((step, ckpt))
     if not todo and not points:
         raise click.ClickException(f"nothing to score: no checkpoints in {run}/checkpoints and no --baseline")
