@@ -121,10 +121,6 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         config["text"]["base"] = str(resolve_model(base or config["text"]["base"] or None, "generator.keras"))
     data, t, tc = config["data"], config["train"], config["text"]
     generator, meta = load_generator(tc["base"])
-    if "decoder" not in {layer.name for layer in generator.layers}:
-        raise ConfigError(f"text.base {tc['base']}: the text path draws through a generator's sub-pixel decoder, "
-                          f"and this one has generator.decoder = \"resize\"; pick a generator trained with "
-                          f"\"subpixel\" (checkpoints/celeba64)")
     conditioned, size = tuple(meta["attributes"]), int(meta["image_size"])
     data["attributes"], data["image_size"] = list(conditioned), size
     guide = load_guide(config) if tc.get("guide", 0) > 0 else None

@@ -491,26 +491,9 @@ def load_generator_weights(gan, path: Path) -> None:
     saved, _ = load_model(path, "generator.keras", require_meta=False)
     try:
         gan.generator.set_weights(saved.get_weights())
-        return
     except ValueError as e:
-        problem = e
-    # Another decoder (generator.decoder): the encoder and core carry over, the decoder starts new.
-    parts = [name for name in ("encoder", "core") if _same_shapes(saved, gan.generator, name)]
-    if len(parts) < 2:
         raise ModelFileError(f"--init {path}: its generator does not fit this config's [generator] "
-                             f"section ({problem}); use the config it was trained with")
-    for name in parts:
-        gan.generator.get_layer(name).set_weights(saved.get_layer(name).get_weights())
-    log.info("--init %s: copied its encoder and core; this config's decoder starts new", path)
-
-
-def _same_shapes(a, b, name: str) -> bool:
-    """Whether models a and b both have a sub-model `name` with weights of the same shapes."""
-    try:
-        wa, wb = a.get_layer(name).weights, b.get_layer(name).weights
-    except ValueError:
-        return False
-    return len(wa) == len(wb) and all(tuple(x.shape) == tuple(y.shape) for x, y in zip(wa, wb))
+                         f"section ({e}); use the config it was trained with") from None
 
 
 def fit_run(gan, dataset, run: Path, config: dict, callbacks: list, source, export) -> Path:

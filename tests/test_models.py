@@ -74,23 +74,3 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded([x, c])), np.asarray(g([x, c])), atol=1e-6)
     assert meta == {}
     assert isinstance(loaded, keras.Model)
-
-
-def test_resize_decoder_generator_is_identity_at_init_and_round_trips(tmp_path):
-    spec = GeneratorSpec(image_size=32, base_channels=4, blocks=2, decoder="resize")
-    g = build_generator(spec)
-    x = np.random.default_rng(3).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
-    c = random_attrs(2, 16)
-    np.testing.assert_allclose(np.asarray(g([x, c])), x, atol=1e-6)
-    rng = np.random.default_rng(4)
-    for v in g.weights:
-        v.assign(np.asarray(v) + rng.normal(0, 0.01, v.shape).astype(np.float32))
-    assert np.abs(np.asarray(g([x, c])) - x).max() > 1e-3
-    g.save(tmp_path / "generator.keras")
-    loaded, _ = load_model(tmp_path / "generator.keras", "generator.keras", require_meta=False)
-    np.testing.assert_allclose(np.asarray(loaded([x, c])), np.asarray(g([x, c])), atol=1e-6)
-
-
-def test_unknown_decoder_is_refused():
-    with pytest.raises(ValueError, match="generator.decoder"):
-        build_generator(GeneratorSpec(image_size=32, base_channels=4, blocks=2, decoder="nearest"))

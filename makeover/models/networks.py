@@ -31,11 +31,6 @@ class GeneratorSpec:
     num_attributes: int = 16
     base_channels: int = 8      # stem width; the bottleneck has 16x as many channels
     blocks: int = 6             # conditioned residual blocks at 1/4 resolution
-    decoder: str = "subpixel"   # "subpixel": depth-to-space, the image is the decoder's output;
-                                # "resize": x + a change drawn by bilinear resize and convolution
-
-
-DECODERS = ("subpixel", "resize")
 
 
 @dataclass(frozen=True)
@@ -96,40 +91,12 @@ def build_decoder(spec: GeneratorSpec) -> keras.Model:
     return keras.Model(h_in, [rgb, mask, h32], name="decoder")
 
 
-def build_change_decoder(spec: GeneratorSpec) -> keras.Model:
-    """(edited bottleneck, its change from the encoder's) -> the change to the image, at full size.
-
-    Upsampling by bilinear resize and convolution, not depth-to-space: each output pixel comes from
-    the same weights, whatever its place in a 4x4 block, so the decoder cannot paint the 4x4 dot
-    grid that the sub-pixel decoder paints when a classifier pays for it (checkerboard artefacts,
-    Odena et al. 2016). The image itself skips the decoder (G = x + change), so its detail is not
-    squeezed through the bottleneck; the last convolution starts at zero, so G starts as the identity.
-    """
-    c0 = spec.base_channels
-    f = keras.Input(bottleneck_shape(spec), name="features")
-    delta = keras.Input(bottleneck_shape(spec), name="change")
-    h = layers.Conv2D(8 * c0, 1, name="join")(layers.Concatenate(name="both")([f, delta]))
-    for i, width in enumerate((4 * c0, 2 * c0)):
-        h = layers.UpSampling2D(2, interpolation="bilinear", name=f"resize{i}")(ops.relu(h))
-        h = layers.Conv2D(width, 3, padding="same", name=f"up{i}")(h)
-        h = ResBlock(width, groups=min(8, width), name=f"dec_block{i}")(h)
-    change = layers.Conv2D(3, 3, padding="same", kernel_initializer="zeros", name="to_change")(ops.relu(h))
-    return keras.Model([f, delta], change, name="change_decoder")
-
-
 def build_generator(spec: GeneratorSpec) -> keras.Model:
     """G(image, attributes) -> image; attributes in [-1, 1], 0 = keep as is."""
-    if spec.decoder not in DECODERS:
-        raise ValueError(f"generator.decoder must be one of {DECODERS}, not {spec.decoder!r}")
     x = keras.Input((spec.image_size, spec.image_size, 3), name="image")
     c = keras.Input((spec.num_attributes,), name="attributes")
-    encoder, core = build_encoder(spec), build_core(spec)
-    features = encoder(x)
-    edited = core([features, c])
-    if spec.decoder == "resize":
-        change = build_change_decoder(spec)([edited, layers.Subtract(name="delta")([edited, features])])
-        return keras.Model([x, c], layers.Add(name="edit")([x, change]), name="generator")
-    rgb, _, _ = build_decoder(spec)(edited)
+    encoder, core, decoder = build_encoder(spec), build_core(spec), build_decoder(spec)
+    rgb, _, _ = decoder(core([encoder(x), c]))
     return keras.Model([x, c], rgb, name="generator")
 
 
