@@ -46,6 +46,32 @@ def test_shapes_at_every_scale_and_the_shared_decoder():
     np.testing.assert_allclose(quarter, q, atol=1e-5)
 
 
+def test_antialiased_path_filters_the_decoders_subpixel_pattern(tmp_path):
+    generator, plain = _models()
+    decoder = generator.get_layer("decoder")
+    rng = np.random.default_rng(0)
+    for name in ("up1", "up2"):  # sub-pixel channels that disagree: depth-to-space paints a 2x2 / 4x4 pattern
+        kernel, bias = decoder.get_layer(name).get_weights()
+        decoder.get_layer(name).set_weights([kernel + rng.normal(0, 0.5, kernel.shape).astype("float32"), bias])
+    aa = build_text_to_face(SPEC, TextPathSpec(noise_dim=8, ca_dim=4, channels=16, antialias=True),
+                            generator.get_layer("core"), decoder)
+    for layer in aa.layers:  # the path up to the bottleneck the same as the plain one's
+        if layer.name in {l.name for l in plain.layers} and layer.weights and layer.name != "decoder":
+            layer.set_weights(plain.get_layer(layer.name).get_weights())
+    inputs = list(_inputs(4))
+    pattern = [float(losses.subpixel_phase(m(inputs)[0], period=4)) for m in (plain, aa)]
+    assert pattern[1] < 0.25 * pattern[0], pattern
+    # the decoder's own weights, shared; Blur saves and loads
+    assert aa.get_layer("decoder_antialiased").get_layer("dec_block_full") is decoder.get_layer("dec_block_full")
+    aa.save(tmp_path / "aa.keras")
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "aa.keras")(inputs)[0], aa(inputs)[0], atol=1e-5)
+    # at 64 px the path's own layers include an "up1", as the decoder's do: no name clash
+    big = GeneratorSpec(image_size=64, num_attributes=16, base_channels=4, blocks=2)
+    big_generator = build_generator(big)
+    build_text_to_face(big, TextPathSpec(noise_dim=8, ca_dim=4, channels=16, antialias=True),
+                       big_generator.get_layer("core"), big_generator.get_layer("decoder"))
+
+
 def test_conditioning_augmentation_and_kl():
     _, text = _models()
     c, z, eps = _inputs()

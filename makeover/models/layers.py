@@ -159,6 +159,28 @@ class DownBlock(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class Blur(layers.Layer):
+    """A fixed [1, 2, 1] x [1, 2, 1] / 16 low-pass per channel, edges reflected.
+
+    Its response is zero at the Nyquist frequency, so a pattern that repeats
+    every 2 pixels (what depth-to-space leaves where its sub-pixel channels
+    disagree) cannot pass; the layers after it are shift-equivariant and
+    cannot make one again (StyleGAN2's filtered upsampling, in its simplest form).
+    """
+
+    def call(self, x):
+        taps = np.array([1.0, 2.0, 1.0], "float32")
+        kernel = np.outer(taps, taps) / 16.0
+        channels = x.shape[-1]
+        kernel = ops.convert_to_tensor(np.tile(kernel[:, :, None, None], (1, 1, channels, 1)), dtype=x.dtype)
+        x = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+        return ops.depthwise_conv(x, kernel, strides=1, padding="valid")
+
+    def compute_output_shape(self, shape):
+        return shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SubPixelAverage(keras.initializers.Initializer):
     """1x1 kernel (block^2 * c0 -> 3) that averages the RGB copies in a space-to-depth layout.
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from makeover.models.layers import (ConditioningAugmentation, DepthToSpace, DownBlock, PartialIdentity, ResBlock,
-                                    SpaceToDepth, SubPixelAverage)
+from makeover.models.layers import (Blur, ConditioningAugmentation, DepthToSpace, DownBlock, PartialIdentity,
+                                    ResBlock, SpaceToDepth, SubPixelAverage)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class TextPathSpec:
     noise_dim: int = 64         # identity noise z
     ca_dim: int = 32            # conditioning-augmentation sample size
     channels: int = 96          # width of the up-sampling network to the bottleneck
+    antialias: bool = False     # draw through the decoder with a Blur after each depth-to-space (see below)
 
 
 def _pointwise(channels: int, name: str) -> layers.Conv2D:
@@ -168,11 +169,29 @@ def build_text_to_face(gspec: GeneratorSpec, tspec: TextPathSpec, core: keras.Mo
         size, i = size * 2, i + 1
     features = layers.Conv2D(bottleneck_channels, 1, name="to_bottleneck")(ops.relu(h))
     f = core([features, c])
-    rgb, _, h32 = decoder(f)
+    rgb, h32 = _decode_antialiased(decoder, f) if tspec.antialias else _decode(decoder, f)
     c0 = gspec.base_channels
     rgb_half = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_half")(h32)
     rgb_quarter = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_quarter")(f)
     return keras.Model([c, z, eps], [rgb, rgb_half, rgb_quarter, mu, log_var, features], name="text_to_face")
+
+
+def _decode(decoder: keras.Model, f):
+    rgb, _, h32 = decoder(f)
+    return rgb, h32
+
+
+def _decode_antialiased(decoder: keras.Model, f):
+    """The decoder's own layers (weights shared), with a Blur after each depth-to-space: a pattern
+    repeating every 2 px at 32 px or at 64 px (4 px at 64 px: the texture the text path draws
+    through the decoder as it is) is filtered out where it is made."""
+    f_in = keras.Input(tuple(f.shape[1:]), name="features")
+    h = Blur(name="aa1")(decoder.get_layer("d2s1")(decoder.get_layer("up1")(f_in)))
+    h32 = decoder.get_layer("dec_block")(h)
+    h = Blur(name="aa2")(decoder.get_layer("d2s2")(decoder.get_layer("up2")(h32)))
+    rgb = decoder.get_layer("to_rgb")(decoder.get_layer("dec_block_full")(h))
+    # a model of its own, so that the decoder's layer names do not meet the path's own
+    return keras.Model(f_in, [rgb, h32], name="decoder_antialiased")(f)
 
 
 def build_msg_discriminator(spec: DiscriminatorSpec) -> keras.Model:
