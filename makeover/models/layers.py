@@ -168,13 +168,14 @@ class Blur(layers.Layer):
     cannot make one again (StyleGAN2's filtered upsampling, in its simplest form).
     """
 
-    def call(self, x):
+    def build(self, input_shape):
         taps = np.array([1.0, 2.0, 1.0], "float32")
         kernel = np.outer(taps, taps) / 16.0
-        channels = x.shape[-1]
-        kernel = ops.convert_to_tensor(np.tile(kernel[:, :, None, None], (1, 1, channels, 1)), dtype=x.dtype)
+        self.kernel = np.tile(kernel[:, :, None, None], (1, 1, input_shape[-1], 1))   # a constant, not a weight
+
+    def call(self, x):
         x = ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-        return ops.depthwise_conv(x, kernel, strides=1, padding="valid")
+        return ops.depthwise_conv(x, ops.cast(self.kernel, x.dtype), strides=1, padding="valid")
 
     def compute_output_shape(self, shape):
         return shape

@@ -78,18 +78,32 @@ def build_core(spec: GeneratorSpec) -> keras.Model:
 def build_decoder(spec: GeneratorSpec) -> keras.Model:
     c0 = spec.base_channels
     h_in = keras.Input(bottleneck_shape(spec), name="features")
-    h = DepthToSpace(2, name="d2s1")(_pointwise(16 * c0, "up1")(h_in))
-    h32 = ResBlock(4 * c0, name="dec_block")(h)
-    h = DepthToSpace(2, name="d2s2")(_pointwise(4 * c0, "up2")(h32))
-    # A full-resolution block gives G the capacity to smooth the 2x2 pattern
-    # that depth-to-space leaves where sub-pixel channels learn different edits.
-    h = ResBlock(c0, groups=min(8, c0), name="dec_block_full")(h)
-    rgb = layers.Conv2D(3, 3, padding="same", kernel_initializer=PartialIdentity(), name="to_rgb")(h)
+    named = {layer.name: layer for layer in (
+        _pointwise(16 * c0, "up1"), DepthToSpace(2, name="d2s1"), ResBlock(4 * c0, name="dec_block"),
+        _pointwise(4 * c0, "up2"), DepthToSpace(2, name="d2s2"),
+        # A full-resolution block gives G the capacity to smooth the 2x2 pattern
+        # that depth-to-space leaves where sub-pixel channels learn different edits.
+        ResBlock(c0, groups=min(8, c0), name="dec_block_full"),
+        layers.Conv2D(3, 3, padding="same", kernel_initializer=PartialIdentity(), name="to_rgb"))}
+    rgb, h, h32 = decode(named.__getitem__, h_in)
     # Unused: the head of the retired masked output, kept so that the shipped generators' weights
     # (which have it) load into a generator built now (train --init checkpoints/celeba64).
     mask = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros", name="to_mask")(h)
     # h32 is exposed for the text path's multi-scale (MSG-GAN) RGB heads.
     return keras.Model(h_in, [rgb, mask, h32], name="decoder")
+
+
+def decode(layer, f, antialias: bool = False):
+    """(rgb, last full-size features, 32 px features) of the decoder's layers, `layer(name)` giving
+    each, applied to the bottleneck f. With `antialias`, a Blur after each depth-to-space (the text
+    path's `text.antialias`): the pattern that repeats every 2 px there cannot pass."""
+    def blur(name):
+        return Blur(name=name) if antialias else (lambda t: t)
+
+    h = blur("aa1")(layer("d2s1")(layer("up1")(f)))
+    h32 = layer("dec_block")(h)
+    h = layer("dec_block_full")(blur("aa2")(layer("d2s2")(layer("up2")(h32))))
+    return layer("to_rgb")(h), h, h32
 
 
 def build_generator(spec: GeneratorSpec) -> keras.Model:
@@ -169,28 +183,21 @@ def build_text_to_face(gspec: GeneratorSpec, tspec: TextPathSpec, core: keras.Mo
         size, i = size * 2, i + 1
     features = layers.Conv2D(bottleneck_channels, 1, name="to_bottleneck")(ops.relu(h))
     f = core([features, c])
-    rgb, h32 = _decode_antialiased(decoder, f) if tspec.antialias else _decode(decoder, f)
+    if tspec.antialias:
+        rgb, h32 = _decode_antialiased(decoder, f)
+    else:
+        rgb, _, h32 = decoder(f)
     c0 = gspec.base_channels
     rgb_half = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_half")(h32)
     rgb_quarter = layers.Conv2D(3, 1, kernel_initializer=SubPixelAverage(c0), name="rgb_quarter")(f)
     return keras.Model([c, z, eps], [rgb, rgb_half, rgb_quarter, mu, log_var, features], name="text_to_face")
 
 
-def _decode(decoder: keras.Model, f):
-    rgb, _, h32 = decoder(f)
-    return rgb, h32
-
-
 def _decode_antialiased(decoder: keras.Model, f):
-    """The decoder's own layers (weights shared), with a Blur after each depth-to-space: a pattern
-    repeating every 2 px at 32 px or at 64 px (4 px at 64 px: the texture the text path draws
-    through the decoder as it is) is filtered out where it is made."""
+    """The trained decoder's own layers (weights shared) with the Blurs of `decode`; a model of its
+    own, so that the decoder's layer names do not meet the path's own ("up1")."""
     f_in = keras.Input(tuple(f.shape[1:]), name="features")
-    h = Blur(name="aa1")(decoder.get_layer("d2s1")(decoder.get_layer("up1")(f_in)))
-    h32 = decoder.get_layer("dec_block")(h)
-    h = Blur(name="aa2")(decoder.get_layer("d2s2")(decoder.get_layer("up2")(h32)))
-    rgb = decoder.get_layer("to_rgb")(decoder.get_layer("dec_block_full")(h))
-    # a model of its own, so that the decoder's layer names do not meet the path's own
+    rgb, _, h32 = decode(decoder.get_layer, f_in, antialias=True)
     return keras.Model(f_in, [rgb, h32], name="decoder_antialiased")(f)
 
 
