@@ -31,6 +31,7 @@ import numpy as np
 
 from makeover.attributes import apply_conflict_rules, flip_targets
 from makeover.config import save_json
+from makeover.identity import SAME_PERSON
 from makeover.inference import WARN_BELOW, WARN_MIN_ASKED
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,9 @@ def texture(images: np.ndarray) -> float:
 
 def feature_spread(features: np.ndarray) -> float:
     """Mean pairwise Euclidean distance between feature rows: how different a set of faces looks to a judge."""
-    return float(np.mean([np.linalg.norm(features[i] - features[j]) for i in range(len(features))
-                          for j in range(i + 1, len(features))]))
+    from makeover.identity import pairwise_distances
+
+    return float(pairwise_distances(features).mean())
 
 
 def mean_pairwise_l1(images: np.ndarray) -> float:
@@ -335,8 +337,10 @@ def _per_attribute_summary(per: dict) -> dict:
 # ---------------------------------------------------------------- text to face
 
 def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_prompt: int = 8,
-                 seed: int = 0) -> dict:
-    """Generated faces asked for the test faces' own (partial) attributes, judged like real ones."""
+                 seed: int = 0, recogniser=None) -> dict:
+    """Generated faces asked for the test faces' own (partial) attributes, judged like real ones; with a
+    `recogniser` (identity.IdentityJudge, real faces only) also how many different people each
+    prompt's seeds show."""
     rng = np.random.default_rng(seed)
     conditioned = t2f.conditioned
     n = len(labels)
@@ -355,7 +359,7 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
     def directions(hit):
         return {conditioned[k]: by_direction(hit[:, c], want[:, c]) for c, k in enumerate(ks)}
     prompts = requests[:min(8, n)]
-    diversity_px, diversity_feat, diversity_real, real_agreement = [], [], [], []
+    diversity_px, diversity_feat, diversity_real, real_agreement, people, people_real = [], [], [], [], [], []
     for p in prompts:
         group = t2f.faces(np.repeat(p[None], per_prompt, 0), seed + 1)
         diversity_px.append(mean_pairwise_l1(group) / 255.0)
@@ -364,6 +368,9 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
         pick, share = closest_real(labels, p, per_prompt, rng)
         diversity_real.append(feature_spread(judge.embed(real[pick])))
         real_agreement.append(share)
+        if recogniser is not None:
+            people.append(recogniser.spread(group))
+            people_real.append(recogniser.spread(real[pick]))
     half = n // 2
     real_f, fake_f = judge.embed(real), judge.embed(faces)
     return {"requested_present": float(hit_fake[asked].mean()),
@@ -379,7 +386,12 @@ def text_metrics(t2f, judge: Judge, real: np.ndarray, labels: np.ndarray, per_pr
             "kid_fake_vs_real": kid(fake_f[:half], real_f[half:]),
             "kid_real_vs_real_baseline": kid(real_f[:half], real_f[half:]),
             "texture_fake": texture(faces), "texture_real_baseline": texture(real),
+            **({"people": _mean_dicts(people), "people_real_baseline": _mean_dicts(people_real)} if people else {}),
             "faces": int(n), "open_attributes_drawn": getattr(t2f, "prior", None) is not None}
+
+
+def _mean_dicts(rows: list[dict]) -> dict:
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
 def closest_real(labels: np.ndarray, request: np.ndarray, count: int, rng) -> tuple[np.ndarray, float]:
@@ -497,7 +509,12 @@ def run_evaluation(checkpoint, classifier, dataset: str, out: Path, limit: int, 
     if t2f is not None:
         from makeover.generate import prompt_sheet
 
-        report["text_to_face"] = text_metrics(t2f, judge, images, labels, seed=seed)
+        recogniser = None
+        if dataset != "synthetic":  # a face-recognition net knows real faces, not the cartoons
+            from makeover.identity import IdentityJudge
+
+            recogniser = IdentityJudge()
+        report["text_to_face"] = text_metrics(t2f, judge, images, labels, seed=seed, recogniser=recogniser)
         save_png(prompt_sheet(t2f), out / "generated.png")
     save_json(report, out / "report.json")
     (out / "report.md").write_text(markdown(report), encoding="utf-8")
@@ -613,6 +630,11 @@ def markdown(report: dict) -> str:
                      if "diversity_ratio_to_real" in t else "")
                   + ("; what a request leaves open is drawn per seed from the attribute prior"
                      if t.get("open_attributes_drawn") else ""),
+                  *([f"- different people across seeds (a face-recognition net, `identity.py`: pairs of one "
+                     f"prompt's seeds at least {SAME_PERSON:g} apart): {t['people']['different_people']:.3f}, "
+                     f"mean distance {t['people']['distance']:.3f}; the real faces above: "
+                     f"{t['people_real_baseline']['different_people']:.3f}, "
+                     f"{t['people_real_baseline']['distance']:.3f}"] if "people" in t else []),
                   f"- KID on evaluation-classifier features (no Inception weights offline; comparable only "
                   f"within this project): generated vs real {t['kid_fake_vs_real']:.4f}, "
                   f"real vs real {t['kid_real_vs_real_baseline']:.4f}",

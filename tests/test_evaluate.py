@@ -270,6 +270,24 @@ def test_text_diversity_is_measured_against_real_faces_that_show_the_same_reques
     assert collapsed["diversity_ratio_to_real"] == 0.0
 
 
+def test_text_metrics_count_different_people_with_a_recogniser_and_a_collapsed_path_shows_one():
+    from makeover.identity import IdentityJudge
+
+    class PixelRecogniser(IdentityJudge):
+        def embed(self, images):  # one "person" per pixel pattern
+            return images.reshape(len(images), -1).astype(np.float32) / 100.0
+
+    rng = np.random.default_rng(3)
+    labels = rng.choice([-1.0, 1.0], (200, len(C))).astype(np.float32)
+    real = rng.integers(0, 255, (200, 8, 32, 3), dtype=np.uint8)
+    collapsed = text_metrics(PixelTextPath(True), FixedJudge(), real, labels, recogniser=PixelRecogniser())
+    diverse = text_metrics(PixelTextPath(False), FixedJudge(), real, labels, recogniser=PixelRecogniser())
+    assert collapsed["people"] == {"distance": 0.0, "different_people": 0.0}
+    assert diverse["people"]["different_people"] > 0.5
+    assert collapsed["people_real_baseline"]["different_people"] == 1.0
+    assert "people" not in text_metrics(PixelTextPath(False), FixedJudge(), real, labels)
+
+
 @pytest.mark.parametrize("size", [32, 64])
 def test_eye_band_darkens_both_eyes_and_leaves_the_mouth_and_hair(size):
     from makeover.data.template import LANDMARKS
