@@ -1,5 +1,7 @@
 """The text-to-face path: shapes, shared decoder, CA/KL, determinism, save/load, the stage-2 step."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -200,16 +202,22 @@ def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
         assert g is plain.generator
 
 
-def test_diversity_term_pays_the_text_path_for_using_its_noise():
+@pytest.mark.parametrize("region", ["image", "face"])
+def test_diversity_term_pays_the_text_path_for_using_its_noise(region):
     x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
     y = np.random.default_rng(1).choice([-1.0, 1.0], (4, 16)).astype(np.float32)
     kernels = {}
     for weight in (0.0, 2.0):
-        gan, text = _stage_two_gan(diversity=weight)
+        gan, text = _stage_two_gan(diversity=weight, diversity_region=region)
         logs = gan.train_on_batch(x, y, return_dict=True)
         kernels[weight] = text.get_layer("project").kernel.numpy()
         assert (logs["diversity"] < 0) == (weight > 0)    # off: not computed; on: some change is paid for
     assert np.abs(kernels[2.0] - kernels[0.0]).max() > 0
+
+
+def test_an_unknown_diversity_region_is_refused():
+    with pytest.raises(ValueError, match="diversity_region"):
+        TextLossSpec(diversity_region="hair")
 
 
 def test_diffaugment_changes_what_the_text_d_sees_and_is_checked():
@@ -269,3 +277,22 @@ def test_open_attributes_vary_per_face_with_a_prior_and_stay_open_without(tmp_pa
     assert not np.array_equal(varied.faces(asked, 3), plain.faces(asked, 3))
     with pytest.raises(ValueError, match="prior"):
         TextToFace(text, {"attributes": names[::-1], "prior": AttributePrior.fit(names, labels).to_json()})
+
+
+def test_export_checkpoint_tool_exports_a_text_runs_checkpoint_as_the_run_did(tmp_path, tiny_run):
+    """tools/export_checkpoint.py on a text run: the step asked for, the same model the run exported there."""
+    from click.testing import CliRunner
+    from conftest import load_tool, tiny_config
+
+    from makeover.generate import train_text_to_face
+
+    config = tiny_config(steps=2, checkpoint_every=1, keep_checkpoints=3)
+    config["text"].update(noise_dim=8, ca_dim=4, channels=16)
+    run = train_text_to_face(config, tmp_path, "t", None, str(tiny_run / "generator.keras"))
+    result = CliRunner().invoke(load_tool("export_checkpoint").main, [str(run), "--step", "2", "--out",
+                                                                       str(tmp_path / "two")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "two" / "text_to_face.json").read_text())["steps"] == 2
+    exported, own = (TextToFace.load(folder) for folder in (tmp_path / "two", run))
+    vectors = np.zeros((3, 16), np.float32)
+    np.testing.assert_array_equal(exported.faces(vectors, 5), own.faces(vectors, 5))
