@@ -114,15 +114,6 @@ def diversity_sensitive(fake_a, fake_b, noise_a, noise_b, cap):
     return -ops.mean(ops.minimum(image / ops.maximum(noise, 1e-8), cap))
 
 
-def inner_face(images):
-    # x[:, 3/8 S : 7/8 S, S/4 : 3/4 S], average-pooled 2x: eyes, nose, mouth and cheeks of an aligned crop
-    # (data/template.py: eyes at y = 0.49 S, mouth at 0.76 S), at half size. Where two people differ;
-    # hair, background and frame are left out, and so is any pattern finer than 2 px.
-    s = images.shape[1]
-    box = images[:, 3 * s // 8:7 * s // 8, s // 4:3 * s // 4]
-    return ops.average_pool(box, 2, 2, "valid")
-
-
 def anneal(step, start, length):
     # a(t) = clip((t - start) / length, 0, 1): 0 = pixel L1 only, 1 = fully adversarial
     if length <= 0:

@@ -202,22 +202,16 @@ def test_moving_average_of_the_text_path_is_what_samples_and_exports_see():
         assert g is plain.generator
 
 
-@pytest.mark.parametrize("region", ["image", "face"])
-def test_diversity_term_pays_the_text_path_for_using_its_noise(region):
+def test_diversity_term_pays_the_text_path_for_using_its_noise():
     x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
     y = np.random.default_rng(1).choice([-1.0, 1.0], (4, 16)).astype(np.float32)
     kernels = {}
     for weight in (0.0, 2.0):
-        gan, text = _stage_two_gan(diversity=weight, diversity_region=region)
+        gan, text = _stage_two_gan(diversity=weight)
         logs = gan.train_on_batch(x, y, return_dict=True)
         kernels[weight] = text.get_layer("project").kernel.numpy()
         assert (logs["diversity"] < 0) == (weight > 0)    # off: not computed; on: some change is paid for
     assert np.abs(kernels[2.0] - kernels[0.0]).max() > 0
-
-
-def test_an_unknown_diversity_region_is_refused():
-    with pytest.raises(ValueError, match="diversity_region"):
-        TextLossSpec(diversity_region="hair")
 
 
 def test_diffaugment_changes_what_the_text_d_sees_and_is_checked():

@@ -105,23 +105,6 @@ def test_diversity_sensitive_is_the_capped_image_to_noise_ratio():
     assert float(losses.diversity_sensitive(a, a, za, zb, 0.5)) == 0.0   # the same face from both: no reward
 
 
-def test_inner_face_sees_the_eyes_and_mouth_not_the_hair_or_a_2px_pattern():
-    from makeover.data.template import LANDMARKS
-
-    a = np.zeros((1, 64, 64, 3), np.float32)
-    hair, eye, dots = a.copy(), a.copy(), a.copy()
-    hair[:, :16] = 1.0
-    x, y = (int(v * 64) for v in LANDMARKS["left_eye"])
-    eye[:, y - 2:y + 2, x - 2:x + 2] = 1.0
-    dots[:, ::2, ::2] = 1.0
-    dots[:, 1::2, 1::2] = -1.0
-    assert tuple(losses.inner_face(a).shape) == (1, 16, 16, 3)
-    z0, z1 = np.zeros((1, 4), np.float32), np.ones((1, 4), np.float32)
-    for other, paid in ((hair, False), (eye, True), (dots, False)):
-        value = float(losses.diversity_sensitive(losses.inner_face(a), losses.inner_face(other), z0, z1, 1.0))
-        assert (value < 0) == paid
-
-
 def test_subpixel_phase_in_windows_sees_a_pattern_whose_sign_differs_between_regions():
     yy, xx = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
     dots = 0.2 * ((yy % 4 == 0) & (xx % 4 == 1))

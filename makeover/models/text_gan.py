@@ -34,10 +34,6 @@ Each step:
   a request drew nearly the same face (the L1 anchor and the guide both
   reward one best face per request). DSGAN's term draws half the batch
   again with new noise and pays G for the change, up to a cap.
-  Over the whole image it pays as much for a new hairstyle as for a new person, and the seeds
-  drew one person with many hairdos (a face-recognition net, identity.py, found 0.34 of the
-  shipped path's seed pairs to be different people, real faces 0.96); `text.diversity_region
-  = "face"` measures it on the inner face only (losses.inner_face).
 - the guide (optional, `text.guide` > 0 with `train.guide` naming a
   classifier): the makeover path's frozen, separately trained classifier
   judges the fakes too, with the masked attribute BCE to c, annealed in like
@@ -74,12 +70,9 @@ class TextLossSpec:
     guide: float = 0.0          # weight of a frozen guide classifier's BCE on the fakes (train.guide; see above)
     diversity: float = 0.0      # weight of DSGAN's diversity term (see above; 0 = off)
     diversity_cap: float = 0.3  # its tau: mean |image change| (in [-1, 1]) per unit of mean |noise change|
-    diversity_region: str = "image"  # "face": the pixel term on losses.inner_face only (not hair, background)
     diffaugment: float = 0.0    # > 0: DiffAugment on every D input at every scale (colour, shifts up to this share)
 
     def __post_init__(self):
-        if self.diversity_region not in ("image", "face"):
-            raise ValueError(f"text.diversity_region must be \"image\" or \"face\", not {self.diversity_region!r}")
         if not 0 <= self.diffaugment <= 0.25:
             raise ValueError(f"text.diffaugment must be in [0, 0.25] (0 = off; DiffAugment's 0.125), "
                              f"not {self.diffaugment}")
@@ -113,14 +106,12 @@ class TextToFaceGAN(GANBase):
 
     def _diversity(self, c, z, eps, fake64):
         """DSGAN's term on half the batch, drawn again from the same requests with new noise."""
-        spec = self.loss_spec
         h = tf.shape(c)[0] // 2
         z2 = tf.random.stateless_normal(tf.shape(z[:h]), seed=self._step_seed(4))
         eps2 = tf.random.stateless_normal(tf.shape(eps[:h]), seed=self._step_seed(5))
         again = self.generator([c[:h], z2, eps2], training=True)[0]
-        seen = losses.inner_face if spec.diversity_region == "face" else (lambda x: x)
-        return losses.diversity_sensitive(seen(fake64[:h]), seen(again), tf.concat([z[:h], eps[:h]], -1),
-                                          tf.concat([z2, eps2], -1), spec.diversity_cap)
+        return losses.diversity_sensitive(fake64[:h], again, tf.concat([z[:h], eps[:h]], -1),
+                                          tf.concat([z2, eps2], -1), self.loss_spec.diversity_cap)
 
     def train_step(self, data):
         spec = self.loss_spec
