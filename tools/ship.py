@@ -167,7 +167,10 @@ def evaluation_lines(report: dict) -> list[str]:
                    f"KID on classifier features {text['kid_fake_vs_real']:.3f} (real vs real "
                    f"{text['kid_real_vs_real_baseline']:.3f}); diversity, pixel L1 {text['diversity_pixel_l1']:.3f}"
                    + (f", across seeds on classifier features {text['diversity_ratio_to_real']:.2f}x that of the real "
-                      f"test faces closest to the same requests" if "diversity_ratio_to_real" in text else ""))
+                      f"test faces closest to the same requests" if "diversity_ratio_to_real" in text else "")
+                   + (f"; a face-recognition net (`makeover/identity.py`) calls {text['people']['different_people']:.2f} "
+                      f"of one request's seed pairs different people (those real faces: "
+                      f"{text['people_real_baseline']['different_people']:.2f})" if "people" in text else ""))
     return out + ["", f"The whole report, per direction, is `{EVALUATION}` beside the model."]
 
 
