@@ -88,9 +88,9 @@ def cli(verbose: bool) -> None:
 @click.option("--name", help="Run name [default: from source/target, or 'multi'].")
 @click.option("--resume", type=click.Path(exists=True), help="Run folder (or checkpoint) to continue.")
 @click.option("--init", "init_from", type=click.Path(exists=True),
-              help="--mode makeover: start a new run from this run folder's (or checkpoint's) weights, optimizer "
-                   "state and step count, under this run's config (e.g. to go on with other loss weights); "
-                   "or from a generator.keras alone (e.g. checkpoints/celeba64), with a new discriminator.")
+              help="Start a new run from this run folder's (or checkpoint's) weights, optimizer state and step "
+                   "count, under this run's config (e.g. to go on with other loss weights); --mode makeover also "
+                   "from a generator.keras alone (e.g. checkpoints/celeba64), with a new discriminator.")
 @click.option("--seed", type=int, help=f"Seed for weights, data order and sampling [config: {_default('train', 'seed')}].")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
               help="tf.distribute strategy: one device, all local GPUs, or workers from TF_CONFIG.")
@@ -127,19 +127,20 @@ def train(mode, base, dataset, source, target, preset, config_path, steps, batch
             run = train_classifier(config, out, name or "classifier", fallback_to_synthetic=fallback)
             click.echo(f"done: {run} (classifier.keras, accuracy in classifier.json)")
             return
+        if init_from and resume:
+            raise click.BadParameter("give --init (a new run) or --resume (the same run), not both",
+                                     param_hint="--init")
         if mode == "generate":
             from makeover.generate import train_text_to_face
 
-            run = train_text_to_face(config, out, name or "text", resume, base, fallback_to_synthetic=fallback)
+            run = train_text_to_face(config, out, name or "text", resume, base, fallback_to_synthetic=fallback,
+                                     init_from=init_from)
             click.echo(f"done: {run} (samples in {run / 'samples'}, model in {run / 'text_to_face.keras'})")
             return
         config["selection"] = {"source": source, "target": target}
         from makeover.train import train as run_training
 
         run_name = name or (f"{_slug(source)}-to-{_slug(target)}" if source else "multi")
-        if init_from and resume:
-            raise click.BadParameter("give --init (a new run) or --resume (the same run), not both",
-                                     param_hint="--init")
         run = run_training(config, out, run_name, resume, fallback_to_synthetic=fallback, init_from=init_from)
     except _user_errors() as e:
         raise click.ClickException(str(e)) from None

@@ -105,16 +105,26 @@ def interpolation(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 # ---------------------------------------------------------------- stage-2 training
 
 def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | Path | None, base: str | Path | None,
-                       fallback_to_synthetic: bool = True) -> Path:
-    """Train the text path on top of a trained makeover generator (see models/text_gan.py)."""
+                       fallback_to_synthetic: bool = True, init_from: str | Path | None = None) -> Path:
+    """Train the text path on top of a trained makeover generator (see models/text_gan.py). `init_from` (a text
+    run folder or checkpoint) starts a new run from its weights, optimizer state and step count, on its base,
+    under this config (e.g. a second stage with other loss weights); config.json records it as `init_from`."""
     from makeover.config import ConfigError
     from makeover.data.pipeline import open_source
     from makeover.inference import load_generator, resolve_model
-    from makeover.train import kept_only_if_started, load_guide, prepare_run
+    from makeover.train import (find_init, init_record, kept_only_if_started, load_guide, prepare_run,
+                                read_run_config, run_folder)
 
     if config["text"].get("guide", 0) > 0 and not config["train"].get("guide"):
         raise ConfigError(f"text.guide = {config['text']['guide']} needs a classifier: set train.guide to one (a run "
                           f"folder of --mode classifier, e.g. configs/guide64_robust.toml's) or text.guide = 0.")
+    init_ckpt = find_init(init_from) if init_from else None
+    if init_ckpt is not None:
+        if not init_ckpt.name.endswith(".weights.h5"):
+            raise ConfigError(f"--init {init_from}: --mode generate starts from a text run's checkpoint "
+                              f"(a run folder or ckpt-*.weights.h5), not {init_ckpt.name}")
+        base = base or read_run_config(run_folder(init_ckpt) / "config.json")["text"]["base"]
+        config = {**config, **init_record(init_ckpt)}
     if resume:
         run, config = prepare_run(config, out, name, resume)
     else:
@@ -128,10 +138,10 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
     if not resume:  # the base, guide and data are readable: only now a run folder
         run, config = prepare_run(config, out, name, resume)
     with kept_only_if_started(run, new=not resume):
-        return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume)
+        return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt)
 
 
-def _fit_text_path(run, config, generator, conditioned, size, guide, source, resume) -> Path:
+def _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt=None) -> Path:
     """train_text_to_face's work once the run folder exists."""
     import keras
     import tensorflow as tf
@@ -140,7 +150,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
-    from makeover.train import _spec, adam_pair, fit_run, load_latest_checkpoint, make_callbacks, make_strategy
+    from makeover.train import (_spec, adam_pair, fit_run, load_checkpoint, load_latest_checkpoint, make_callbacks,
+                                make_strategy)
 
     data, t, tc = config["data"], config["train"], config["text"]
     log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
@@ -163,6 +174,9 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         gan.compile(*adam_pair(t, tc["g_lr"], tc["d_lr"]))
     if resume:
         load_latest_checkpoint(gan, run)
+    elif init_ckpt is not None:
+        load_checkpoint(gan, init_ckpt)
+        log.info("started from %s at step %d", init_ckpt, gan.steps_done())
 
     prior = AttributePrior.fit(conditioned, source.values[:, [list(source.attributes).index(a) for a in conditioned]])
     meta = {"attributes": list(conditioned), "prior": prior.to_json()}

@@ -290,3 +290,26 @@ def test_export_checkpoint_tool_exports_a_text_runs_checkpoint_as_the_run_did(tm
     exported, own = (TextToFace.load(folder) for folder in (tmp_path / "two", run))
     vectors = np.zeros((3, 16), np.float32)
     np.testing.assert_array_equal(exported.faces(vectors, 5), own.faces(vectors, 5))
+
+
+def test_init_starts_a_new_text_run_from_another_ones_checkpoint_under_its_own_config(tmp_path, tiny_run):
+    """--init for --mode generate: the weights and step count of the first run, the second's loss weights."""
+    from conftest import tiny_config
+
+    from makeover.config import ConfigError
+    from makeover.generate import train_text_to_face
+
+    config = tiny_config(steps=2)
+    config["text"].update(noise_dim=8, ca_dim=4, channels=16)
+    first = train_text_to_face(config, tmp_path, "first", None, str(tiny_run / "generator.keras"))
+    second_config = tiny_config(steps=3)
+    second_config["text"].update(noise_dim=8, ca_dim=4, channels=16, g_classification=0.0)
+    second = train_text_to_face(second_config, tmp_path, "second", None, None, init_from=first)
+    saved = json.loads((second / "config.json").read_text())
+    assert saved["init_from"].endswith("ckpt-0000002.weights.h5") and saved["text"]["g_classification"] == 0.0
+    assert saved["text"]["base"] == str(tiny_run / "generator.keras")
+    assert json.loads((second / "text_to_face.json").read_text())["steps"] == 3
+    stats = [json.loads(line) for line in (second / "stats.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in stats] == [3]                      # one step, from step 2 on
+    with pytest.raises(ConfigError, match="text run's checkpoint"):
+        train_text_to_face(second_config, tmp_path, "third", None, None, init_from=tiny_run / "generator.keras")
