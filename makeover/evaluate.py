@@ -31,7 +31,7 @@ import numpy as np
 
 from makeover.attributes import apply_conflict_rules, flip_targets
 from makeover.config import save_json
-from makeover.identity import SAME_PERSON
+from makeover.identity import SAME_PERSON, pairwise_distances
 from makeover.inference import WARN_BELOW, WARN_MIN_ASKED
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,6 @@ def texture(images: np.ndarray) -> float:
 
 def feature_spread(features: np.ndarray) -> float:
     """Mean pairwise Euclidean distance between feature rows: how different a set of faces looks to a judge."""
-    from makeover.identity import pairwise_distances
-
     return float(pairwise_distances(features).mean())
 
 

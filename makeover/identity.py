@@ -33,13 +33,13 @@ class IdentityJudge:
     def _models(self):
         import importlib.util
 
-        # the weights' package is only located, not imported: its __init__ needs pkg_resources
-        spec = importlib.util.find_spec("face_recognition_models")
         try:
             import dlib
         except ImportError:
-            spec = None
-        if spec is None:
+            dlib = None
+        # the weights' package is only located, not imported: its __init__ needs pkg_resources
+        spec = importlib.util.find_spec("face_recognition_models")
+        if dlib is None or spec is None:
             raise ImportError("the identity judge needs dlib and its weights: pip install dlib-bin "
                               "face_recognition_models (both in requirements.txt)")
         folder = Path(spec.submodule_search_locations[0]) / "models"

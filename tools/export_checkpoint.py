@@ -39,25 +39,24 @@ def main(run, step, out):
         raise click.ClickException(f"no checkpoint{'' if step is None else f' for step {step}'} in {run}/checkpoints;"
                                    f" list them with: ls {run}/checkpoints")
     if "selection" not in config and config.get("text", {}).get("base"):   # a text run: no makeover selection
-        export_text(run, ckpt, out)
+        export_text(config, ckpt, out)
         click.echo(f"{ckpt.name} -> {out / 'text_to_face.keras'}")
         return
     step = export_checkpoint(config, ckpt, out)
     click.echo(f"{ckpt.name} -> {out / 'generator.keras'} (step {step})")
 
 
-def export_text(run: Path, ckpt: Path, out: Path) -> None:
+def export_text(config: dict, ckpt: Path, out: Path) -> None:
     """A text run's checkpoint alone in a scratch run folder, resumed at its own step: training exports and stops."""
     from makeover.generate import train_text_to_face
 
-    step = int(json.loads(ckpt.with_name(ckpt.name.replace(".weights.h5", ".json")).read_text())["step"])
+    meta = ckpt.with_name(ckpt.name.replace(".weights.h5", ".json"))
+    config = {**config, "train": {**config["train"], "steps": int(json.loads(meta.read_text())["step"])}}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         (scratch / "checkpoints").mkdir()
-        for part in (ckpt, ckpt.with_name(ckpt.name.replace(".weights.h5", ".json"))):
+        for part in (ckpt, meta):
             shutil.copy(part, scratch / "checkpoints" / part.name)
-        config = json.loads((run / "config.json").read_text())
-        config["train"]["steps"] = step
         (scratch / "config.json").write_text(json.dumps(config))
         train_text_to_face(config, scratch.parent, scratch.name, scratch, None)
         for name in ("text_to_face.keras", "text_to_face.json"):
