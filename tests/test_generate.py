@@ -313,3 +313,70 @@ def test_init_starts_a_new_text_run_from_another_ones_checkpoint_under_its_own_c
     assert [s["step"] for s in stats] == [3]                      # one step, from step 2 on
     with pytest.raises(ConfigError, match="text run's checkpoint"):
         train_text_to_face(second_config, tmp_path, "third", None, None, init_from=tiny_run / "generator.keras")
+
+
+def _latent_gan(**loss):
+    from makeover.models.networks import build_latent_encoder
+
+    generator, text = _models()
+    dspec = DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8)
+    d, e = build_msg_discriminator(dspec), build_latent_encoder(dspec, TEXT.noise_dim)
+    gan = TextToFaceGAN(text, d, TextLossSpec(anneal_start=0, anneal_steps=0, **loss), latent_encoder=e)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    return gan, text, e
+
+
+def test_latent_encoder_learns_with_the_path_and_its_regression_moves_g_only():
+    """BicycleGAN's terms: E and G both learn from G(c, E(x)) = x; E(G(c, z)) = z pays G, never E."""
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.random.default_rng(1).choice([-1.0, 1.0], (2, 16)).astype(np.float32)
+    after = {}
+    for regression in (0.0, 0.5):
+        gan, text, e = _latent_gan(latent=10.0, latent_regression=regression)
+        e_before = [v.numpy().copy() for v in e.trainable_variables]
+        logs = gan.train_on_batch(x, y, return_dict=True)
+        assert logs["latent"] > 0 and logs["latent_kl"] > 0 and logs["latent_regression"] > 0
+        assert max(np.abs(b - v.numpy()).max() for b, v in zip(e_before, e.trainable_variables)) > 0
+        after[regression] = ([v.numpy() for v in e.trainable_variables], text.get_layer("project").kernel.numpy())
+    for without, with_ in zip(after[0.0][0], after[0.5][0]):
+        np.testing.assert_allclose(without, with_, atol=1e-6)       # E: the same step either way
+    assert np.abs(after[0.0][1] - after[0.5][1]).max() > 1e-6       # G: moved by the regression
+    with pytest.raises(ValueError, match="latent encoder"):
+        _latent_gan(latent=0.0)
+
+
+def test_latent_gan_round_trips_its_config_and_weights(tmp_path):
+    gan, _, e = _latent_gan(latent=1.0)
+    e.get_layer("mu").kernel.assign(e.get_layer("mu").kernel + 0.5)
+    gan.save_weights(tmp_path / "ckpt.weights.h5")
+    other, _, other_e = _latent_gan(latent=1.0)
+    other.load_weights(tmp_path / "ckpt.weights.h5")
+    np.testing.assert_array_equal(other_e.get_layer("mu").kernel.numpy(), e.get_layer("mu").kernel.numpy())
+    rebuilt = TextToFaceGAN.from_config(gan.get_config())
+    assert rebuilt.latent_encoder.name == "latent_encoder" and rebuilt.loss_spec.latent == 1.0
+
+
+def test_init_adds_a_latent_encoder_to_a_run_that_had_none(tmp_path, tiny_run):
+    """--init from a run without E: G, D and their optimizers load as they were (the export at the same
+    step is the first run's, moving average included); E starts fresh and trains from the next step."""
+    from conftest import tiny_config
+
+    from makeover.generate import train_text_to_face
+
+    def config(steps, **text):
+        c = tiny_config(steps=steps)
+        c["text"].update(noise_dim=8, ca_dim=4, channels=16, **text)
+        c["train"]["g_ema"] = 0.9
+        return c
+
+    first = train_text_to_face(config(2), tmp_path, "first", None, str(tiny_run / "generator.keras"))
+    same = train_text_to_face(config(2, latent=1.0), tmp_path, "same", None, None, init_from=first)
+    z, eps = make_noise(0, 2, TEXT.noise_dim, TEXT.ca_dim)
+    c = np.zeros((2, 16), np.float32)
+    faces = [keras.saving.load_model(run / "text_to_face.keras")([c, z, eps])[0] for run in (first, same)]
+    np.testing.assert_array_equal(*faces)
+    on = train_text_to_face(config(3, latent=1.0), tmp_path, "on", None, None, init_from=first)
+    stats = [json.loads(line) for line in (on / "stats.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in stats] == [3] and stats[0]["latent"] > 0
+    resumed = train_text_to_face(config(4, latent=1.0), tmp_path, "on", on, None)   # E is in its checkpoints
+    assert json.loads((resumed / "text_to_face.json").read_text())["steps"] == 4
