@@ -141,6 +141,22 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt)
 
 
+def read_identity_codes(path: str | Path, faces: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training-face indices, their whitened identity codes) from a file of tools/identity_codes.py."""
+    from makeover.config import ConfigError
+    from makeover.identity import identity_codes
+
+    try:
+        saved = np.load(path)
+        indices, descriptors = saved["index"], saved["desc"]
+    except (OSError, KeyError, ValueError) as e:
+        raise ConfigError(f"text.identity_codes = {path}: not a file of tools/identity_codes.py ({e})") from None
+    if indices.max() >= faces:
+        raise ConfigError(f"text.identity_codes = {path}: face {indices.max()} is past this dataset's {faces} "
+                          "training faces; make the codes from the same dataset")
+    return indices.astype(np.int32), identity_codes(descriptors, dim)
+
+
 def init_text_config(ckpt: Path) -> dict:
     """The [text] section of the run that wrote checkpoint `ckpt`."""
     from makeover.train import read_run_config, run_folder
@@ -186,7 +202,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         text_model = build_text_to_face(gspec, _spec(TextPathSpec, tc), core, decoder)
         dspec = _spec(DiscriminatorSpec, config["discriminator"], image_size=size, num_attributes=len(conditioned))
         d = build_msg_discriminator(dspec)
-        e = build_latent_encoder(dspec, text_model.inputs[1].shape[-1]) if tc.get("latent", 0) > 0 else None
+        by_encoder = tc.get("latent", 0) > 0 and not tc.get("identity_codes")
+        e = build_latent_encoder(dspec, text_model.inputs[1].shape[-1]) if by_encoder else None
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"], latent_encoder=e)
         gan.set_encoder(generator.get_layer("encoder"))
         if guide is not None:
@@ -218,7 +235,10 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         export()
         return run
     start = gan.steps_done() * t["batch_size"]
-    stream = image_stream(source, np.arange(len(source), dtype=np.int32), conditioned, size, t["seed"] * 2 + 3, start)
+    indices, codes = np.arange(len(source), dtype=np.int32), None
+    if tc.get("identity_codes"):
+        indices, codes = read_identity_codes(tc["identity_codes"], len(source), text_model.inputs[1].shape[-1])
+    stream = image_stream(source, indices, conditioned, size, t["seed"] * 2 + 3, start, extra=codes)
     dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def render():

@@ -380,3 +380,22 @@ def test_init_adds_a_latent_encoder_to_a_run_that_had_none(tmp_path, tiny_run):
     assert [s["step"] for s in stats] == [3] and stats[0]["latent"] > 0
     resumed = train_text_to_face(config(4, latent=1.0), tmp_path, "on", on, None)   # E is in its checkpoints
     assert json.loads((resumed / "text_to_face.json").read_text())["steps"] == 4
+
+
+def test_identity_codes_stand_for_the_encoder(tmp_path, tiny_run):
+    """text.identity_codes: the real faces' given codes are E(x); no encoder is built, no KL or regression."""
+    from conftest import tiny_config
+
+    from makeover.config import ConfigError
+    from makeover.generate import train_text_to_face
+
+    codes = tmp_path / "codes.npz"
+    np.savez(codes, index=np.arange(64), desc=np.random.default_rng(0).normal(size=(64, 128)))
+    config = tiny_config(steps=2)
+    config["text"].update(noise_dim=8, ca_dim=4, channels=16, latent=1.0, identity_codes=str(codes))
+    run = train_text_to_face(config, tmp_path, "codes", None, str(tiny_run / "generator.keras"))
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert all(s["latent"] > 0 and s["latent_kl"] == 0 and s["latent_regression"] == 0 for s in stats)
+    np.savez(codes, index=np.arange(65), desc=np.zeros((65, 128)))
+    with pytest.raises(ConfigError, match="past this dataset"):
+        train_text_to_face(config, tmp_path, "past", None, str(tiny_run / "generator.keras"))
