@@ -1,6 +1,8 @@
 """The identity judge (makeover/identity.py): real faces of one person are under its threshold, of two
 people over it; a collapsed text path is told apart from a diverse one."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -70,7 +72,8 @@ def test_identity_codes_tool_codes_training_faces(tmp_path):
     if not (CELEBA_SAMPLE / "list_attr_celeba.txt").is_file():
         pytest.skip(f"CelebA sample not present at {CELEBA_SAMPLE}")
     out = tmp_path / "codes.npz"
-    subprocess.run([sys.executable, "tools/identity_codes.py", "--dataset", str(CELEBA_SAMPLE), "--count", "3",
+    tool = Path(__file__).resolve().parent.parent / "tools" / "identity_codes.py"
+    subprocess.run([sys.executable, str(tool), "--dataset", str(CELEBA_SAMPLE), "--count", "3",
                     "--out", str(out)], check=True, capture_output=True)
     saved = np.load(out)
     from makeover.data.pipeline import open_source
