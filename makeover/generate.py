@@ -123,7 +123,7 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         if not init_ckpt.name.endswith(".weights.h5"):
             raise ConfigError(f"--init {init_from}: --mode generate starts from a text run's checkpoint "
                               f"(a run folder or ckpt-*.weights.h5), not {init_ckpt.name}")
-        base = base or init_text_config(init_ckpt)["base"]
+        base = base or read_run_config(run_folder(init_ckpt) / "config.json")["text"]["base"]
         config = {**config, **init_record(init_ckpt)}
     if resume:
         run, config = prepare_run(config, out, name, resume)
@@ -141,49 +141,14 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt)
 
 
-def read_identity_codes(path: str | Path, faces: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """(training-face indices, their whitened identity codes) from a file of tools/identity_codes.py."""
-    from makeover.config import ConfigError
-    from makeover.identity import identity_codes
-
-    try:
-        saved = np.load(path)
-        indices, descriptors = saved["index"], saved["desc"]
-    except (OSError, KeyError, ValueError) as e:
-        raise ConfigError(f"text.identity_codes = {path}: not a file of tools/identity_codes.py ({e})") from None
-    if indices.max() >= faces:
-        raise ConfigError(f"text.identity_codes = {path}: face {indices.max()} is past this dataset's {faces} "
-                          "training faces; make the codes from the same dataset")
-    return indices.astype(np.int32), identity_codes(descriptors, dim)
-
-
-def init_text_config(ckpt: Path) -> dict:
-    """The [text] section of the run that wrote checkpoint `ckpt`."""
-    from makeover.train import read_run_config, run_folder
-
-    return read_run_config(run_folder(ckpt) / "config.json")["text"]
-
-
-def _without_latent_encoder(gan):
-    """A GAN that shares `gan`'s G, D and their optimizers but has no latent encoder: a checkpoint of a run
-    without one loads through it into `gan`, whose encoder and its optimizer then start fresh."""
-    from dataclasses import replace
-
-    from makeover.models.text_gan import TextToFaceGAN
-
-    plain = TextToFaceGAN(gan.generator, gan.discriminator, replace(gan.loss_spec, latent=0.0), seed=gan.seed)
-    plain.g_optimizer, plain.d_optimizer = gan.g_optimizer, gan.d_optimizer
-    return plain
-
-
 def _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt=None) -> Path:
     """train_text_to_face's work once the run folder exists."""
     import keras
     import tensorflow as tf
 
     from makeover.data.pipeline import image_stream
-    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_latent_encoder,
-                                          build_msg_discriminator, build_text_to_face)
+    from makeover.models.networks import (DiscriminatorSpec, GeneratorSpec, TextPathSpec, build_msg_discriminator,
+                                          build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
     from makeover.train import (_spec, adam_pair, fit_run, load_checkpoint, load_latest_checkpoint, make_callbacks,
                                 make_strategy)
@@ -200,11 +165,9 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
                               base_channels=decoder.outputs[2].shape[-1] // 4)
         keras.utils.set_random_seed(t["seed"])
         text_model = build_text_to_face(gspec, _spec(TextPathSpec, tc), core, decoder)
-        dspec = _spec(DiscriminatorSpec, config["discriminator"], image_size=size, num_attributes=len(conditioned))
-        d = build_msg_discriminator(dspec)
-        by_encoder = tc.get("latent", 0) > 0 and not tc.get("identity_codes")
-        e = build_latent_encoder(dspec, text_model.inputs[1].shape[-1]) if by_encoder else None
-        gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"], latent_encoder=e)
+        d = build_msg_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
+                                          num_attributes=len(conditioned)))
+        gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
         gan.set_encoder(generator.get_layer("encoder"))
         if guide is not None:
             gan.set_guides(guide)
@@ -212,10 +175,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     if resume:
         load_latest_checkpoint(gan, run)
     elif init_ckpt is not None:
-        fresh_encoder = gan.latent_encoder is not None and not init_text_config(init_ckpt).get("latent", 0) > 0
-        load_checkpoint(_without_latent_encoder(gan) if fresh_encoder else gan, init_ckpt)
-        log.info("started from %s at step %d%s", init_ckpt, gan.steps_done(),
-                 "; the latent encoder starts fresh" if fresh_encoder else "")
+        load_checkpoint(gan, init_ckpt)
+        log.info("started from %s at step %d", init_ckpt, gan.steps_done())
 
     prior = AttributePrior.fit(conditioned, source.values[:, [list(source.attributes).index(a) for a in conditioned]])
     meta = {"attributes": list(conditioned), "prior": prior.to_json()}
@@ -235,10 +196,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
         export()
         return run
     start = gan.steps_done() * t["batch_size"]
-    indices, codes = np.arange(len(source), dtype=np.int32), None
-    if tc.get("identity_codes"):
-        indices, codes = read_identity_codes(tc["identity_codes"], len(source), text_model.inputs[1].shape[-1])
-    stream = image_stream(source, indices, conditioned, size, t["seed"] * 2 + 3, start, extra=codes)
+    stream = image_stream(source, np.arange(len(source), dtype=np.int32), conditioned, size, t["seed"] * 2 + 3, start)
     dataset = stream.batch(t["batch_size"], drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def render():

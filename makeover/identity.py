@@ -65,13 +65,3 @@ def pairwise_distances(rows: np.ndarray) -> np.ndarray:
     """Euclidean distances between all pairs of rows (i < j), flat."""
     d = np.linalg.norm(rows[:, None] - rows[None], axis=-1)
     return d[np.triu_indices(len(rows), 1)]
-
-
-def identity_codes(descriptors: np.ndarray, dim: int) -> np.ndarray:
-    """Descriptors as `dim` whitened principal components: about N(0, I), so that the noise the text path
-    draws from N(0, I) is a plausible code of who a face is (text.identity_codes). On 14,000 celeba_large
-    training faces the first 64 components hold 97% of the descriptors' variance."""
-    centred = descriptors - descriptors.mean(0)
-    values, vectors = np.linalg.eigh(np.cov(centred.T))
-    order = np.argsort(values)[::-1][:dim]
-    return (centred @ vectors[:, order] / np.sqrt(values[order])).astype(np.float32)

@@ -1,8 +1,6 @@
 """The identity judge (makeover/identity.py): real faces of one person are under its threshold, of two
 people over it; a collapsed text path is told apart from a diverse one."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -52,33 +50,3 @@ def test_a_mirrored_face_is_the_same_person_and_a_set_of_one_face_is_one_person(
     assert (d < SAME_PERSON).all()
     assert judge.spread(np.repeat(faces[:1], 4, 0)) == {"distance": 0.0, "different_people": 0.0}
     assert judge.spread(others)["different_people"] > 0.9
-
-
-def test_identity_codes_are_whitened_principal_components():
-    from makeover.identity import identity_codes
-
-    rng = np.random.default_rng(0)
-    descriptors = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6)) + 3.0
-    codes = identity_codes(descriptors, 4)
-    assert codes.shape == (2000, 4)
-    np.testing.assert_allclose(codes.mean(0), 0, atol=1e-5)
-    np.testing.assert_allclose(np.cov(codes.T), np.eye(4), atol=1e-4)   # about N(0, I)
-
-
-def test_identity_codes_tool_codes_training_faces(tmp_path):
-    import subprocess
-    import sys
-
-    if not (CELEBA_SAMPLE / "list_attr_celeba.txt").is_file():
-        pytest.skip(f"CelebA sample not present at {CELEBA_SAMPLE}")
-    out = tmp_path / "codes.npz"
-    tool = Path(__file__).resolve().parent.parent / "tools" / "identity_codes.py"
-    subprocess.run([sys.executable, str(tool), "--dataset", str(CELEBA_SAMPLE), "--count", "3",
-                    "--out", str(out)], check=True, capture_output=True)
-    saved = np.load(out)
-    from makeover.data.pipeline import open_source
-
-    source = open_source(str(CELEBA_SAMPLE), "train", 0, 0, False)
-    face = source.load(int(saved["index"][0]), 64)[None]
-    np.testing.assert_allclose(saved["desc"][:1], IdentityJudge().embed(face), atol=1e-5)
-    assert saved["desc"].shape == (3, 128) and len(set(saved["index"])) == 3

@@ -183,18 +183,16 @@ def stream_positions(n: int, seed: int, start: int):
 
 
 def image_stream(source, indices: np.ndarray, conditioned: tuple[str, ...], image_size: int,
-                 seed: int, start: int, flip: bool = True, extra: np.ndarray | None = None):
-    """tf.data stream of (image in [-1, 1], attributes in {-1, +1}) from `source`; with `extra` (one float
-    row per index), (image, attributes, that row)."""
+                 seed: int, start: int, flip: bool = True):
+    """tf.data stream of (image in [-1, 1], attributes in {-1, +1}) from `source`."""
     import tensorflow as tf
 
     columns = [list(source.attributes).index(a) for a in conditioned]
     attrs = source.values[indices][:, columns].astype(np.float32)
-    rows = np.zeros((len(indices), 0), np.float32) if extra is None else np.asarray(extra, np.float32)
 
     def generate():
         for k, position in stream_positions(len(indices), seed, start):
-            yield int(indices[k]), np.concatenate([attrs[k], rows[k]]), position
+            yield int(indices[k]), attrs[k], position
 
     def load(index):
         image = source.load(int(index), image_size)
@@ -213,11 +211,9 @@ def image_stream(source, indices: np.ndarray, conditioned: tuple[str, ...], imag
         if flip:
             u = tf.random.stateless_uniform((), seed=tf.stack([tf.cast(seed, tf.int64), position]))
             image = tf.cond(u < 0.5, lambda: tf.reverse(image, axis=[1]), lambda: image)
-        if extra is None:
-            return image, attributes
-        return image, attributes[:len(conditioned)], attributes[len(conditioned):]
+        return image, attributes
 
-    signature = (tf.TensorSpec((), tf.int64), tf.TensorSpec((len(conditioned) + rows.shape[1],), tf.float32),
+    signature = (tf.TensorSpec((), tf.int64), tf.TensorSpec((len(conditioned),), tf.float32),
                  tf.TensorSpec((), tf.int64))
     ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
     ds = ds.map(tf_load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -155,13 +155,12 @@ class GANBase(keras.Model):
         step = tf.cast(self.step, tf.int32)
         return tf.stack([self.seed * 1009 + salt * 31 + rid, step])
 
-    def apply(self, g_tape, d_tape, g_loss, d_loss, values: dict, extra=()) -> dict:
-        """Scale for the replicas, step both optimizers (and those of `extra`: (tape, loss, optimizer,
-        variables) each), update the trackers."""
+    def apply(self, g_tape, d_tape, g_loss, d_loss, values: dict) -> dict:
+        """Scale for the replicas, step both optimizers, update the trackers."""
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        for tape, loss, opt, variables in ((g_tape, g_loss, self.g_optimizer, self.generator.trainable_variables),
-                                           (d_tape, d_loss, self.d_optimizer, self.discriminator.trainable_variables),
-                                           *extra):
+        for tape, loss, model, opt in ((g_tape, g_loss, self.generator, self.g_optimizer),
+                                       (d_tape, d_loss, self.discriminator, self.d_optimizer)):
+            variables = model.trainable_variables
             grads = tape.gradient(loss, variables)
             # None: a variable the loss does not reach (the decoder's unused mask head: networks.build_decoder)
             opt.apply_gradients([(g / replicas, v) for g, v in zip(grads, variables) if g is not None])

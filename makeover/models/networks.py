@@ -201,17 +201,6 @@ def _decode_antialiased(decoder: keras.Model, f):
     return keras.Model(f_in, [rgb, h32], name="decoder_antialiased")(f)
 
 
-def build_latent_encoder(spec: DiscriminatorSpec, noise_dim: int) -> keras.Model:
-    """E(image) -> (mu, log_var) of the noise z that draws it (BicycleGAN's encoder): D's trunk to 4x4,
-    summed, then a linear map. It trains with the text path (text.latent) and is never exported."""
-    x = keras.Input((spec.image_size, spec.image_size, 3), name="image")
-    h = layers.Conv2D(spec.base_channels, 3, padding="same", name="stem")(x)
-    h = ops.sum(ops.relu(_down_to_4(h, spec.base_channels, spec.image_size)), axis=(1, 2))
-    mu = layers.Dense(noise_dim, name="mu")(h)
-    log_var = layers.Dense(noise_dim, kernel_initializer="zeros", name="log_var")(h)
-    return keras.Model(x, [mu, log_var], name="latent_encoder")
-
-
 def build_msg_discriminator(spec: DiscriminatorSpec) -> keras.Model:
     """D(image, image at 1/2, image at 1/4, attributes) -> (realness, attribute logits) (MSG-GAN)."""
     s = spec.image_size

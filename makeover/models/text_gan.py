@@ -34,18 +34,6 @@ Each step:
   a request drew nearly the same face (the L1 anchor and the guide both
   reward one best face per request). DSGAN's term draws half the batch
   again with new noise and pays G for the change, up to a cap.
-- the latent encoder (optional, `text.latent` > 0; BicycleGAN, Zhu et al. 2017):
-  DSGAN's pixel term made the seeds differ in hair and background while a
-  face-recognition net still called most of one request's seeds one person.
-  E reads a real face into the noise z that should draw it; G(c, E(x))
-  must give x back (cVAE-GAN: z has to carry what c does not say: who,
-  pose, light), E's z is kept near N(0, I) so that sampled noise lands
-  among real faces' codes, and E must read z back from G(c, z) (cLR-GAN;
-  this term moves G only, so that E cannot help G hide z in textures).
-  The L1 to a real face that collapsed the early path (pix2pix: G learns to
-  ignore z) is different here: z is told what the face is. With
-  `text.identity_codes`, there is no E: each real face's z is dlib's code of
-  who it is (whitened, identity.identity_codes), so z can carry nothing else.
 - the guide (optional, `text.guide` > 0 with `train.guide` naming a
   classifier): the makeover path's frozen, separately trained classifier
   judges the fakes too, with the masked attribute BCE to c, annealed in like
@@ -83,9 +71,6 @@ class TextLossSpec:
     diversity: float = 0.0      # weight of DSGAN's diversity term (see above; 0 = off)
     diversity_cap: float = 0.3  # its tau: mean |image change| (in [-1, 1]) per unit of mean |noise change|
     diffaugment: float = 0.0    # > 0: DiffAugment on every D input at every scale (colour, shifts up to this share)
-    latent: float = 0.0         # > 0: L1 of G(c, E(x)) to x at this weight, E a latent encoder or codes (see above)
-    latent_kl: float = 0.01     # KL(E(x) || N(0, I))                                (BicycleGAN's lambda_KL)
-    latent_regression: float = 0.5  # L1 of E(G(c, z)) to z, for G                   (BicycleGAN's lambda_latent)
 
     def __post_init__(self):
         if not 0 <= self.diffaugment <= 0.25:
@@ -94,7 +79,7 @@ class TextLossSpec:
 
 
 TEXT_LOG_KEYS = ("g_loss", "d_loss", "pixel", "feature", "g_adv", "g_cls", "g_guide", "diversity", "kl", "d_adv",
-                 "d_cls", "r1", "drift", "anneal", "w_pixel", "latent", "latent_kl", "latent_regression")
+                 "d_cls", "r1", "drift", "anneal", "w_pixel")
 
 
 def pyramid(images):
@@ -109,32 +94,11 @@ class TextToFaceGAN(GANBase):
     LOG_KEYS = TEXT_LOG_KEYS
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, loss_spec: TextLossSpec | dict,
-                 seed: int = 0, latent_encoder: keras.Model | None = None, **kwargs):
+                 seed: int = 0, **kwargs):
         super().__init__(generator, discriminator, loss_spec, seed, **kwargs)
         self.noise_dim = generator.inputs[1].shape[-1]
         self.ca_dim = generator.inputs[2].shape[-1]
         self._encoder = None
-        self.latent_encoder = latent_encoder
-        if latent_encoder is not None and self.loss_spec.latent == 0:
-            raise ValueError("a latent encoder needs text.latent > 0")
-
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        super().compile(g_optimizer, d_optimizer, **kwargs)
-        if self.latent_encoder is not None:  # E learns at G's rate, with no moving average (it is never shipped)
-            self.e_optimizer = keras.optimizers.Adam.from_config({**g_optimizer.get_config(), "use_ema": False})
-            self.e_optimizer.build(self.latent_encoder.trainable_variables)
-
-    def get_config(self):
-        encoder = self.latent_encoder
-        return {**super().get_config(),
-                "latent_encoder": None if encoder is None else keras.saving.serialize_keras_object(encoder)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("latent_encoder"):
-            config["latent_encoder"] = keras.saving.deserialize_keras_object(config["latent_encoder"])
-        return super().from_config(config)
 
     def set_encoder(self, encoder: keras.Model):
         """The makeover generator's encoder, for the feature anchor (see `frozen`)."""
@@ -161,25 +125,8 @@ class TextToFaceGAN(GANBase):
         a = losses.anneal(self.step, spec.anneal_start, spec.anneal_steps)
         w_pixel = spec.pixel_start * (1.0 - a) + spec.pixel_end * a
 
-        codes = data[2] if len(data) > 2 else None   # who each real face is (text.identity_codes)
-        encoder = self.latent_encoder
-        latent = spec.latent > 0
-        if latent and codes is None and encoder is None:
-            raise ValueError("text.latent > 0 needs a latent encoder or identity codes with the data")
-        with tf.GradientTape(persistent=encoder is not None) as g_tape, tf.GradientTape() as d_tape:
-            if latent:  # one G call: the sampled noise's faces, then those of the real faces' codes
-                if codes is not None:
-                    z_real = codes
-                else:
-                    z_mu, z_log_var = encoder(real_x, training=True)
-                    z_real = z_mu + tf.exp(0.5 * z_log_var) * tf.random.stateless_normal(tf.shape(z_mu),
-                                                                                         seed=self._step_seed(6))
-                drawn = self.generator([tf.concat([c, c], 0), tf.concat([z, z_real], 0), tf.concat([eps, eps], 0)],
-                                       training=True)
-                fake64, fake32, fake16, mu, log_var, features = [t[:n] for t in drawn]
-                rebuilt = drawn[0][n:]
-            else:
-                fake64, fake32, fake16, mu, log_var, features = self.generator([c, z, eps], training=True)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake64, fake32, fake16, mu, log_var, features = self.generator([c, z, eps], training=True)
             with tf.GradientTape() as r1_tape:
                 r1_tape.watch(real_x)
                 r64, r32, r16 = pyramid(real_x)
@@ -206,20 +153,7 @@ class TextToFaceGAN(GANBase):
             g_loss = (w_pixel * pixel + spec.feature * feature + spec.kl * kl
                       + a * (spec.adversarial * g_adv + spec.g_classification * g_cls + spec.guide * g_guide
                              + spec.diversity * diversity))
-            zero = tf.constant(0.0)
-            latent_rec, latent_kl, latent_reg = zero, zero, zero
-            if latent:  # L_VAE = |G(c, E(x)) - x|_1 (E(x): the code given, when there are codes)
-                latent_rec = losses.image_error(rebuilt, real_x)
-                g_loss = g_loss + spec.latent * latent_rec
-            if latent and codes is None:
-                # L_KL = KL(E(x) || N(0, I)), L_latent = |E(G(c, z)) - z|_1
-                latent_kl = losses.kl_standard_normal(z_mu, z_log_var)
-                latent_reg = tf.reduce_mean(tf.abs(encoder(fake64, training=True)[0] - z))
-                e_loss = spec.latent * latent_rec + spec.latent_kl * latent_kl   # E's whole loss
-                g_loss = g_loss + spec.latent_kl * latent_kl + spec.latent_regression * latent_reg
         values = {"g_loss": g_loss, "d_loss": d_loss, "pixel": pixel, "feature": feature, "g_adv": g_adv,
                   "g_cls": g_cls, "g_guide": g_guide, "diversity": diversity, "kl": kl, "d_adv": d_adv,
-                  "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel,
-                  "latent": latent_rec, "latent_kl": latent_kl, "latent_regression": latent_reg}
-        extra = [(g_tape, e_loss, self.e_optimizer, encoder.trainable_variables)] if encoder is not None else []
-        return self.apply(g_tape, d_tape, g_loss, d_loss, values, extra)
+                  "d_cls": d_cls, "r1": r1, "drift": drift, "anneal": a, "w_pixel": w_pixel}
+        return self.apply(g_tape, d_tape, g_loss, d_loss, values)
