@@ -313,3 +313,49 @@ def test_init_starts_a_new_text_run_from_another_ones_checkpoint_under_its_own_c
     assert [s["step"] for s in stats] == [3]                      # one step, from step 2 on
     with pytest.raises(ConfigError, match="text run's checkpoint"):
         train_text_to_face(second_config, tmp_path, "third", None, None, init_from=tiny_run / "generator.keras")
+
+
+def test_init_adds_the_spread_score_to_a_discriminator_that_had_none(tmp_path, tiny_run):
+    """--init from a run whose D had no minibatch spread: G (moving average included) and every D layer load
+    as they were; the score starts at zero, so D judges as before; training goes on from there."""
+    from conftest import tiny_config
+
+    from makeover.generate import train_text_to_face
+
+    def config(steps, spread):
+        c = tiny_config(steps=steps)
+        c["text"].update(noise_dim=8, ca_dim=4, channels=16)
+        c["train"]["g_ema"] = 0.9
+        c["discriminator"]["minibatch_std"] = spread
+        return c
+
+    first = train_text_to_face(config(2, False), tmp_path, "first", None, str(tiny_run / "generator.keras"))
+    same = train_text_to_face(config(2, True), tmp_path, "same", None, None, init_from=first)
+    z, eps = make_noise(0, 2, TEXT.noise_dim, TEXT.ca_dim)
+    c = np.zeros((2, 16), np.float32)
+    faces = [keras.saving.load_model(run / "text_to_face.keras")([c, z, eps])[0] for run in (first, same)]
+    np.testing.assert_array_equal(*faces)
+    on = train_text_to_face(config(3, True), tmp_path, "on", None, None, init_from=first)
+    stats = [json.loads(line) for line in (on / "stats.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in stats] == [3] and np.isfinite(stats[0]["d_loss"])
+    assert json.loads((on / "config.json").read_text())["discriminator"]["minibatch_std"] is True
+
+
+def test_a_checkpoint_without_the_spread_score_loads_every_layer_of_d(tmp_path):
+    from dataclasses import replace
+
+    from makeover.generate import _discriminator_without_spread
+
+    plain, _ = _stage_two_gan()
+    for v in plain.discriminator.weights:
+        v.assign(v + 0.01)
+    plain.save_weights(tmp_path / "ckpt.weights.h5")
+    spec = DiscriminatorSpec(image_size=32, num_attributes=16, base_channels=8)
+    generator, text = _models()
+    gan = TextToFaceGAN(text, build_msg_discriminator(replace(spec, minibatch_std=True)), TextLossSpec())
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    _discriminator_without_spread(gan, spec).load_weights(tmp_path / "ckpt.weights.h5")
+    for layer in plain.discriminator.layers:
+        for a, b in zip(layer.get_weights(), gan.discriminator.get_layer(layer.name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    assert not np.asarray(gan.discriminator.get_layer("spread_score").kernel).any()
