@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,30 +141,6 @@ def train_text_to_face(config: dict, out: str | Path, name: str, resume: str | P
         return _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt)
 
 
-def _discriminator_without_spread(gan, dspec):
-    """A GAN through which a checkpoint whose D had no spread score (DiscriminatorSpec.minibatch_std) loads
-    into `gan`: it shares G and G's optimizer; its own D, built without the score, hands each layer's
-    weights on to `gan`'s D once loaded. The score starts at zero (D judges as it did), D's optimizer afresh."""
-    import keras
-
-    from makeover.models.networks import build_msg_discriminator
-    from makeover.models.text_gan import TextToFaceGAN
-
-    class Plain(TextToFaceGAN):
-        def load_weights(self, filepath, *args, **kwargs):
-            super().load_weights(filepath, *args, **kwargs)
-            for layer in self.discriminator.layers:
-                if layer.weights:
-                    gan.discriminator.get_layer(layer.name).set_weights(layer.get_weights())
-
-    old_d = build_msg_discriminator(replace(dspec, minibatch_std=False))
-    plain = Plain(gan.generator, old_d, gan.loss_spec, seed=gan.seed)
-    plain.g_optimizer = gan.g_optimizer
-    plain.d_optimizer = keras.optimizers.Adam.from_config(gan.d_optimizer.get_config())
-    plain.d_optimizer.build(old_d.trainable_variables)
-    return plain
-
-
 def _fit_text_path(run, config, generator, conditioned, size, guide, source, resume, init_ckpt=None) -> Path:
     """train_text_to_face's work once the run folder exists."""
     import keras
@@ -176,7 +151,7 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
                                           build_text_to_face)
     from makeover.models.text_gan import TextLossSpec, TextToFaceGAN
     from makeover.train import (_spec, adam_pair, fit_run, load_checkpoint, load_latest_checkpoint, make_callbacks,
-                                make_strategy, read_run_config, run_folder)
+                                make_strategy)
 
     data, t, tc = config["data"], config["train"], config["text"]
     log.info("%s; text path on top of %s; run folder %s", source.describe(), tc["base"], run)
@@ -190,8 +165,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
                               base_channels=decoder.outputs[2].shape[-1] // 4)
         keras.utils.set_random_seed(t["seed"])
         text_model = build_text_to_face(gspec, _spec(TextPathSpec, tc), core, decoder)
-        dspec = _spec(DiscriminatorSpec, config["discriminator"], image_size=size, num_attributes=len(conditioned))
-        d = build_msg_discriminator(dspec)
+        d = build_msg_discriminator(_spec(DiscriminatorSpec, config["discriminator"], image_size=size,
+                                          num_attributes=len(conditioned)))
         gan = TextToFaceGAN(text_model, d, _spec(TextLossSpec, tc), seed=t["seed"])
         gan.set_encoder(generator.get_layer("encoder"))
         if guide is not None:
@@ -200,11 +175,8 @@ def _fit_text_path(run, config, generator, conditioned, size, guide, source, res
     if resume:
         load_latest_checkpoint(gan, run)
     elif init_ckpt is not None:
-        init_d = read_run_config(run_folder(init_ckpt) / "config.json").get("discriminator", {})
-        adds_spread = dspec.minibatch_std and not init_d.get("minibatch_std", False)
-        load_checkpoint(_discriminator_without_spread(gan, dspec) if adds_spread else gan, init_ckpt)
-        log.info("started from %s at step %d%s", init_ckpt, gan.steps_done(),
-                 "; D's spread score starts at zero, D's optimizer afresh" if adds_spread else "")
+        load_checkpoint(gan, init_ckpt)
+        log.info("started from %s at step %d", init_ckpt, gan.steps_done())
 
     prior = AttributePrior.fit(conditioned, source.values[:, [list(source.attributes).index(a) for a in conditioned]])
     meta = {"attributes": list(conditioned), "prior": prior.to_json()}

@@ -74,35 +74,3 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded([x, c])), np.asarray(g([x, c])), atol=1e-6)
     assert meta == {}
     assert isinstance(loaded, keras.Model)
-
-
-def test_minibatch_std_measures_each_group_apart():
-    from makeover.models.layers import MinibatchStd
-
-    h = np.random.default_rng(0).normal(size=(12, 4, 4, 3)).astype(np.float32)
-    h[8:] = h[8]                                        # the last group of 4: one face four times
-    spread = np.asarray(MinibatchStd()(h))
-    assert spread.shape == (12, 3)
-    assert (spread[:8] > 0.3).all() and (spread[8:] < 1e-3).all()
-    np.testing.assert_allclose(spread[:4], np.repeat(spread[:1], 4, 0))
-    six = np.asarray(MinibatchStd()(h[:6]))             # 6 does not divide by 4: groups of 2
-    np.testing.assert_allclose(six[0], np.sqrt(h[:2].var(0) + 1e-8).mean((0, 1)), rtol=1e-5)
-
-
-def test_spread_score_starts_at_zero_and_round_trips(tmp_path):
-    from makeover.models.networks import build_msg_discriminator
-
-    spec = DiscriminatorSpec(image_size=32, num_attributes=5, base_channels=8)
-    plain, spread = (build_msg_discriminator(s) for s in (spec, DiscriminatorSpec(**{**spec.__dict__,
-                                                                                     "minibatch_std": True})))
-    for layer in plain.layers:
-        if layer.weights:
-            spread.get_layer(layer.name).set_weights(layer.get_weights())
-    rng = np.random.default_rng(0)
-    inputs = [rng.uniform(-1, 1, (4, s, s, 3)).astype(np.float32) for s in (32, 16, 8)] + [random_attrs(4, 5)]
-    np.testing.assert_allclose(np.asarray(spread(inputs)[0]), np.asarray(plain(inputs)[0]), atol=1e-5)
-    spread.get_layer("spread_score").kernel.assign(np.ones((spread.get_layer("spread_score").kernel.shape)))
-    spread.save(tmp_path / "d.keras")
-    loaded = keras.saving.load_model(tmp_path / "d.keras")
-    np.testing.assert_allclose(np.asarray(loaded(inputs)[0]), np.asarray(spread(inputs)[0]), atol=1e-5)
-    assert np.abs(np.asarray(spread(inputs)[0]) - np.asarray(plain(inputs)[0])).max() > 1e-3

@@ -234,34 +234,3 @@ class ConditioningAugmentation(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class MinibatchStd(layers.Layer):
-    """Per channel, the standard deviation of a feature map across a group of faces, averaged over positions
-    (ProGAN's minibatch standard deviation, kept per channel): D can see that a batch of fakes varies less
-    than a batch of real faces. Groups are `group` consecutive faces (fewer where the batch does not divide),
-    so a batch laid out as [real, real, fake] blocks of a multiple of `group` never mixes them."""
-
-    def __init__(self, group: int = 4, **kwargs):
-        super().__init__(**kwargs)
-        self.group = group
-
-    def call(self, h):
-        import tensorflow as tf
-
-        n = tf.shape(h)[0]
-        g = tf.constant(1)
-        for size in (2, 4, 8, 16):   # the largest power of two up to `group` that divides the batch
-            if size <= self.group:
-                g = tf.where(tf.equal(n % size, 0), size, g)
-        grouped = tf.reshape(h, tf.concat([[-1, g], tf.shape(h)[1:]], 0))
-        std = tf.sqrt(tf.math.reduce_variance(grouped, axis=1) + 1e-8)   # (n / g, H, W, C)
-        std = tf.reduce_mean(std, axis=(1, 2))                            # (n / g, C)
-        return tf.repeat(std, g, axis=0)
-
-    def compute_output_shape(self, shape):
-        return shape[0], shape[-1]
-
-    def get_config(self):
-        return {**super().get_config(), "group": self.group}

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from makeover.models.layers import (Blur, ConditioningAugmentation, DepthToSpace, DownBlock, MinibatchStd,
-                                    PartialIdentity, ResBlock, SpaceToDepth, SubPixelAverage)
+from makeover.models.layers import (Blur, ConditioningAugmentation, DepthToSpace, DownBlock, PartialIdentity,
+                                    ResBlock, SpaceToDepth, SubPixelAverage)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,6 @@ class DiscriminatorSpec:
     image_size: int = 64
     num_attributes: int = 16
     base_channels: int = 16
-    minibatch_std: bool = False  # the text path's D sees how much a group of faces varies (see `_judge`)
 
 
 @dataclass(frozen=True)
@@ -131,19 +130,14 @@ def build_discriminator(spec: DiscriminatorSpec) -> keras.Model:
     return _judge(h, c, spec.num_attributes, [x], "discriminator")
 
 
-def _judge(h, c, num_attributes: int, inputs, name: str, minibatch_std: bool = False) -> keras.Model:
-    """Realness (psi + projection on c) and attribute logits from the last feature map. With
-    `minibatch_std`, realness also scores how much each feature varies across a group of faces
-    (ProGAN): seeds that draw one face with many hairstyles vary less than real people do."""
+def _judge(h, c, num_attributes: int, inputs, name: str) -> keras.Model:
+    """Realness (psi + projection on c) and attribute logits from the last feature map."""
     phi = ops.sum(ops.relu(h), axis=(1, 2))
     phi = layers.Identity(name="features")(phi)
     projection = ops.sum(layers.Dense(phi.shape[-1], use_bias=False, name="embed")(c) * phi,
                          axis=-1, keepdims=True)
-    scores = [layers.Dense(1, name="psi")(phi), projection]
+    realness = layers.Add(name="realness")([layers.Dense(1, name="psi")(phi), projection])
     logits = layers.Dense(num_attributes, name="classifier")(phi)
-    if minibatch_std:   # after the classifier, so that the layers before keep their places in a checkpoint
-        scores.append(layers.Dense(1, kernel_initializer="zeros", name="spread_score")(MinibatchStd(name="spread")(h)))
-    realness = layers.Add(name="realness")(scores)
     return keras.Model([*inputs, c], [realness, logits], name=name)
 
 
@@ -216,4 +210,4 @@ def build_msg_discriminator(spec: DiscriminatorSpec) -> keras.Model:
     c = keras.Input((spec.num_attributes,), name="attributes")
     h = layers.Conv2D(spec.base_channels, 3, padding="same", name="stem")(x)
     h = _down_to_4(h, spec.base_channels, s, {s // 2: x2, s // 4: x4})
-    return _judge(h, c, spec.num_attributes, [x, x2, x4], "msg_discriminator", spec.minibatch_std)
+    return _judge(h, c, spec.num_attributes, [x, x2, x4], "msg_discriminator")
