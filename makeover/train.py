@@ -139,6 +139,11 @@ def checkpoint_file(run: Path, step: int) -> Path:
     return run / "checkpoints" / f"ckpt-{step:07d}.weights.h5"
 
 
+def checkpoint_meta(ckpt: Path) -> Path:
+    """The .json beside checkpoint `ckpt` ({"step", "time"})."""
+    return ckpt.with_name(ckpt.name.replace(".weights.h5", ".json"))
+
+
 def save_checkpoint(gan, run: Path, keep: int) -> Path:
     """Write G, D and optimizer state atomically (temp file + rename); keep the last `keep`."""
     step = gan.steps_done()
@@ -147,11 +152,11 @@ def save_checkpoint(gan, run: Path, keep: int) -> Path:
     tmp = folder / f"tmp-{os.getpid()}.weights.h5"
     gan.save_weights(tmp)
     os.replace(tmp, final)
-    save_json({"step": step, "time": time.time()}, final.with_name(final.name.replace(".weights.h5", ".json")))
+    save_json({"step": step, "time": time.time()}, checkpoint_meta(final))
     old = sorted(p for p in folder.glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))[:-keep]
     for path in old:
         path.unlink(missing_ok=True)
-        path.with_name(path.name.replace(".weights.h5", ".json")).unlink(missing_ok=True)
+        checkpoint_meta(path).unlink(missing_ok=True)
     return final
 
 

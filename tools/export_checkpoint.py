@@ -49,8 +49,9 @@ def main(run, step, out):
 def export_text(config: dict, ckpt: Path, out: Path) -> None:
     """A text run's checkpoint alone in a scratch run folder, resumed at its own step: training exports and stops."""
     from makeover.generate import train_text_to_face
+    from makeover.train import checkpoint_meta
 
-    meta = ckpt.with_name(ckpt.name.replace(".weights.h5", ".json"))
+    meta = checkpoint_meta(ckpt)
     config = {**config, "train": {**config["train"], "steps": int(json.loads(meta.read_text())["step"])}}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
