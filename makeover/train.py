@@ -130,8 +130,13 @@ def new_run_dir(out: str | Path, name: str) -> Path:
     return run
 
 
+def checkpoints(run: Path) -> list[Path]:
+    """The run's checkpoints, oldest first (the step is zero-padded, so names sort by step)."""
+    return sorted(p for p in (run / "checkpoints").glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))
+
+
 def latest_checkpoint(run: Path) -> Path | None:
-    found = sorted(p for p in (run / "checkpoints").glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))
+    found = checkpoints(run)
     return found[-1] if found else None
 
 
@@ -153,7 +158,7 @@ def save_checkpoint(gan, run: Path, keep: int) -> Path:
     gan.save_weights(tmp)
     os.replace(tmp, final)
     save_json({"step": step, "time": time.time()}, checkpoint_meta(final))
-    old = sorted(p for p in folder.glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))[:-keep]
+    old = checkpoints(run)[:-keep]
     for path in old:
         path.unlink(missing_ok=True)
         checkpoint_meta(path).unlink(missing_ok=True)
@@ -448,7 +453,7 @@ def load_latest_checkpoint(gan, run: Path) -> None:
     """Resume from the newest checkpoint of `run` that loads; damaged newer ones are skipped with a warning."""
     from makeover.inference import ModelFileError
 
-    found = sorted(p for p in (run / "checkpoints").glob("ckpt-*.weights.h5") if CHECKPOINT_RE.match(p.name))
+    found = checkpoints(run)
     for path in reversed(found):
         try:
             load_checkpoint(gan, path)

@@ -83,7 +83,7 @@ def score(folder: Path, step: int, classifier: str, dataset: str, limit: int, se
 @click.option("--seed", type=int, default=0, show_default=True)
 def main(run, classifier, dataset, limit, baseline, every, seed):
     """Score every checkpoint of RUN on the val split; write RUN/val_curve.jsonl and RUN/val_curve.png."""
-    from makeover.train import CHECKPOINT_RE, export_checkpoint
+    from makeover.train import CHECKPOINT_RE, checkpoints, export_checkpoint
 
     run = Path(run)
     config = json.loads((run / "config.json").read_text())
@@ -92,9 +92,9 @@ def main(run, classifier, dataset, limit, baseline, every, seed):
     todo = []
     if baseline and 0 not in points:
         todo.append((0, None))
-    for ckpt in sorted((run / "checkpoints").glob("ckpt-*.weights.h5")):
-        step = int(CHECKPOINT_RE.match(ckpt.name).group(1)) if CHECKPOINT_RE.match(ckpt.name) else None
-        if step is not None and step % every == 0 and step not in points:
+    for ckpt in checkpoints(run):
+        step = int(CHECKPOINT_RE.match(ckpt.name).group(1))
+        if step % every == 0 and step not in points:
             todo.append((step, ckpt))
     if not todo and not points:
         raise click.ClickException(f"nothing to score: no checkpoints in {run}/checkpoints and no --baseline")
